@@ -1,0 +1,143 @@
+"""The `r4d` command line: one verb per stage, plus `demo` (the whole pipeline on synthetic scenes)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+# Prefect's server would phone home; nothing outside this machine is reachable (or wanted) here.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+app = typer.Typer(help="R4D factory: region-level 4D video question answering data.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+Paths = Annotated[list[Path] | None, typer.Argument(help="Video files to ingest.", show_default=False)]
+Synthetic = Annotated[int, typer.Option("--synthetic", help="Random synthetic scenes to render.")]
+Seed = Annotated[int, typer.Option(help="Seed of the first synthetic scene (scene i uses seed + i).")]
+Frames = Annotated[int, typer.Option(help="Frames per synthetic scene.")]
+Specs = Annotated[list[Path] | None, typer.Option("--spec", help="Scene spec file (YAML/JSON); repeatable.")]
+SampleFps = Annotated[float | None, typer.Option(help="Frames per second kept in clips (default: every frame).")]
+ClipSeconds = Annotated[float, typer.Option(help="Longest clip in seconds.")]
+Segmenter = Annotated[str, typer.Option(help="Segmentation backend, or 'none'.")]
+Tracker = Annotated[str, typer.Option(help="Point tracking backend, or 'none'.")]
+Depth = Annotated[str, typer.Option(help="Depth backend, or 'none'.")]
+PerRegion = Annotated[int, typer.Option(help="Tracked points per region.")]
+
+
+def _sampling(sample_fps, clip_seconds):
+    from flows.ingest.clips import ClipSampling
+
+    return ClipSampling(sample_fps=sample_fps, clip_seconds=clip_seconds)
+
+
+def _synthetic(count, seed, frames, specs):
+    from flows.pipeline import SyntheticScenes
+
+    return SyntheticScenes(count=count, seed=seed, num_frames=frames, spec_files=[str(p) for p in specs or []])
+
+
+def _experts(segmenter, tracker, depth, per_region):
+    from flows.perceive.flow import ExpertChoice
+
+    return ExpertChoice(segmenter=segmenter, tracker=tracker, depth=depth, points_per_region=per_region)
+
+
+@app.command()
+def demo(
+    scenes: Annotated[int, typer.Option(help="Synthetic scenes to generate.")] = 4,
+    seed: Seed = 0,
+    frames: Frames = 40,
+):
+    """Generate a few synthetic 4D scenes and run the whole pipeline on the embedded default (no servers)."""
+    from flows.pipeline import pipeline
+
+    started = time.perf_counter()
+    result = pipeline(synthetic=_synthetic(scenes, seed, frames, None))
+    _report(result, time.perf_counter() - started)
+
+
+@app.command()
+def ingest(paths: Paths = None, synthetic: Synthetic = 0, seed: Seed = 0, frames: Frames = 40, spec: Specs = None,
+           sample_fps: SampleFps = None, clip_seconds: ClipSeconds = 10.0):
+    """Probe and store video files and/or render synthetic scenes, and cut them into clips."""
+    from flows.ingest.flow import ingest as ingest_flow
+
+    scenes = _synthetic(synthetic, seed, frames, spec).specs()
+    started = time.perf_counter()
+    ids = ingest_flow(paths=[str(p) for p in paths or []], scenes=scenes, sampling=_sampling(sample_fps, clip_seconds))
+    _report({"videos": len(ids)}, time.perf_counter() - started)
+
+
+@app.command()
+def perceive(
+    video_id: Annotated[list[int] | None, typer.Option(help="Only these videos (repeatable); default all.")] = None,
+    segmenter: Segmenter = "oracle", tracker: Tracker = "lucas-kanade", depth: Depth = "oracle",
+    points_per_region: PerRegion = 24,
+):
+    """Run segmentation, point tracking and depth experts over the clips of ingested videos."""
+    from flows.perceive.flow import perceive as perceive_flow
+
+    started = time.perf_counter()
+    runs = perceive_flow(video_ids=video_id, experts_choice=_experts(segmenter, tracker, depth, points_per_region))
+    _report({"expert_runs": runs}, time.perf_counter() - started)
+
+
+@app.command()
+def pipeline(paths: Paths = None, synthetic: Synthetic = 0, seed: Seed = 0, frames: Frames = 40, spec: Specs = None,
+             sample_fps: SampleFps = None, clip_seconds: ClipSeconds = 10.0, segmenter: Segmenter = "oracle",
+             tracker: Tracker = "lucas-kanade", depth: Depth = "oracle", points_per_region: PerRegion = 24):
+    """Ingest then perceive, end to end; re-running skips finished work and resumes after a crash."""
+    from flows.pipeline import pipeline as pipeline_flow
+
+    started = time.perf_counter()
+    result = pipeline_flow(
+        paths=[str(p) for p in paths or []], synthetic=_synthetic(synthetic, seed, frames, spec),
+        sampling=_sampling(sample_fps, clip_seconds),
+        experts_choice=_experts(segmenter, tracker, depth, points_per_region),
+    )
+    _report(result, time.perf_counter() - started)
+
+
+@app.command()
+def status():
+    """Counts of videos, clips, regions and expert runs in the database."""
+    _report({}, None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"):
+    """Create or migrate the schema (SQLite by default; R4D_DATABASE_URL for PostgreSQL)."""
+    import db
+    from db.session import resolve_url
+
+    db.upgrade(revision=revision)
+    console.print(f"schema at {revision}: {resolve_url()}")
+
+
+def _report(result: dict, seconds: float | None) -> None:
+    from flows.stage import open_stage
+    from flows.summary import summarize
+
+    stage = open_stage()
+    summary = summarize(stage.database_url)
+    table = Table(title="expert runs")
+    for column in ("kind", "backend", "status", "count", "compute s"):
+        table.add_column(column)
+    for run in summary["expert_runs"]:
+        table.add_row(run["kind"], run["backend"], run["status"], str(run["count"]), str(run["compute_seconds"]))
+    videos = ", ".join(f"{v['count']} {v['kind']} {v['status']}" for v in summary["videos"]) or "none"
+    console.print(f"videos: {videos}; clips: {summary['clips']}; regions: {summary['regions']}")
+    console.print(table)
+    for failure in summary["failed_videos"]:
+        console.print(f"[red]failed[/red] {failure['error']}")
+    if seconds is not None:
+        console.print(f"this run: {result} in {seconds:.1f} s")
+    console.print(f"database: {stage.database_url}\nartifacts: {stage.store.url}")

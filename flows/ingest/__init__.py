@@ -1,0 +1,1 @@
+"""Ingest stage: the videos and scenes the pipeline starts from."""

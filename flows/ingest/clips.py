@@ -1,0 +1,53 @@
+"""Cut a video's frame timeline into clips sampled at known timestamps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+
+class ClipSampling(BaseModel, extra="forbid"):
+    sample_fps: float | None = Field(None, gt=0)
+    """Frames per second kept in a clip; None keeps every frame."""
+    clip_seconds: float = Field(10.0, gt=0)
+    """Longest clip; a longer video becomes several consecutive clips."""
+    min_frames: int = Field(2, ge=1)
+    """A trailing piece shorter than this is dropped."""
+
+
+@dataclass(frozen=True)
+class PlannedClip:
+    key: str
+    frame_indices: list[int]
+    timestamps: list[float]
+
+
+def plan_clips(timestamps: np.ndarray, sampling: ClipSampling) -> list[PlannedClip]:
+    """Consecutive clips of at most `clip_seconds`, each keeping the frame nearest every sample time."""
+    timestamps = np.asarray(timestamps, dtype=np.float64)
+    if len(timestamps) == 0:
+        return []
+    clips = []
+    start = 0
+    while start < len(timestamps):
+        t0 = timestamps[start]
+        end = int(np.searchsorted(timestamps, t0 + sampling.clip_seconds - 1e-9, side="left"))
+        end = max(end, start + 1)
+        window = np.arange(start, end)
+        if sampling.sample_fps is not None:
+            wanted = np.arange(t0, timestamps[end - 1] + 1e-9, 1.0 / sampling.sample_fps)
+            nearest = np.abs(timestamps[window][None, :] - wanted[:, None]).argmin(axis=1)
+            window = np.unique(window[nearest])
+        if len(window) >= sampling.min_frames:
+            rate = "all" if sampling.sample_fps is None else f"{sampling.sample_fps:g}fps"
+            clips.append(
+                PlannedClip(
+                    key=f"f{start}-{end}@{rate}",
+                    frame_indices=[int(i) for i in window],
+                    timestamps=[round(float(timestamps[i]), 6) for i in window],
+                )
+            )
+        start = end
+    return clips

@@ -1,0 +1,139 @@
+"""The `ingest` flow: video files and synthetic scenes in, probed videos and their clips out.
+
+A source is identified by its content (file bytes, or generator version + scene spec), so ingesting it again
+does nothing. A bad file is recorded as failed with the reason and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from sqlalchemy import select
+
+import db
+from db.models import Clip, Status, Video
+from flows.ingest.clips import ClipSampling, plan_clips
+from flows.ingest.scene_spec import SceneSpec
+from flows.ingest.video_io import BadVideoError, VideoProbe, probe, sha256_file
+from flows.progress import progress
+from flows.stage import Stage, open_stage
+
+
+def _existing(stage: Stage, source_key: str) -> Video | None:
+    with db.session_scope(stage.database_url) as session:
+        return session.scalars(select(Video).where(Video.source_key == source_key)).one_or_none()
+
+
+def _record(stage: Stage, source_key: str, **fields) -> int:
+    """Insert or update the video row for `source_key`; returns its id."""
+    with db.session_scope(stage.database_url) as session:
+        video = session.scalars(select(Video).where(Video.source_key == source_key)).one_or_none()
+        if video is None:
+            video = Video(source_key=source_key, **fields)
+            session.add(video)
+        else:
+            for name, value in fields.items():
+                setattr(video, name, value)
+        session.flush()
+        return video.id
+
+
+def _probe_fields(info: VideoProbe) -> dict:
+    return dict(
+        num_frames=info.num_frames, fps=info.fps, width=info.width, height=info.height,
+        duration_s=info.duration_s, codec=info.codec,
+    )
+
+
+def _add_clips(stage: Stage, video_id: int, timestamps: np.ndarray, sampling: ClipSampling) -> int:
+    planned = plan_clips(timestamps, sampling)
+    with db.session_scope(stage.database_url) as session:
+        have = set(session.scalars(select(Clip.clip_key).where(Clip.video_id == video_id)))
+        for clip in planned:
+            if clip.key not in have:
+                session.add(
+                    Clip(video_id=video_id, clip_key=clip.key, frame_indices=clip.frame_indices,
+                         timestamps=clip.timestamps, start_s=clip.timestamps[0], end_s=clip.timestamps[-1])
+                )
+    return len(planned)
+
+
+@task(cache_policy=NONE, task_run_name="ingest {path}")
+def ingest_file(path: str, sampling: ClipSampling) -> int:
+    """Probe one file, store it and plan its clips; a bad file becomes a failed row, not an exception."""
+    stage = open_stage()
+    logger = get_run_logger()
+    file = Path(path).resolve()
+    try:
+        source_key = "file:" + sha256_file(file)
+    except OSError as error:
+        source_key = f"unreadable:{file}"
+        return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED,
+                       error=f"{file}: {error.strerror or error}")
+    if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
+        logger.info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
+        return existing.id
+    started = time.perf_counter()
+    try:
+        info = probe(file, max_side=stage.settings.max_frame_side)
+    except BadVideoError as error:
+        logger.warning("skipping %s", error)
+        return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=str(error))
+    artifact = stage.store.put_file(file)
+    video_id = _record(
+        stage, source_key, source_uri=str(file), kind="file", status=Status.DONE, error=None,
+        content_hash=source_key.removeprefix("file:"), video_artifact=artifact,
+        timestamps_artifact=stage.store.put_array(info.timestamps),
+        compute_seconds=time.perf_counter() - started, **_probe_fields(info),
+    )
+    _add_clips(stage, video_id, info.timestamps, sampling)
+    return video_id
+
+
+@task(cache_policy=NONE, task_run_name="render scene {spec.seed}")
+def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int:
+    """Render a synthetic scene (unless that exact scene was rendered before) and plan its clips."""
+    from flows.ingest.synthetic import render_scene  # pyrender/OpenGL only when scenes are rendered
+
+    stage = open_stage()
+    source_key = "synthetic:" + spec.key()
+    if (existing := _existing(stage, source_key)) and existing.status == Status.DONE:
+        return existing.id
+    with tempfile.TemporaryDirectory(dir=_scratch(stage)) as tmp:
+        rendered = render_scene(spec, stage.store, Path(tmp) / "scene.webm")
+        info = probe(rendered.video_path)  # the video must read back as rendered
+        artifact = stage.store.put_file(rendered.video_path)
+        content_hash = artifact.removesuffix(".webm")
+    video_id = _record(
+        stage, source_key, source_uri=f"synthetic://v{spec.key()[:12]}/seed-{spec.seed}", kind="synthetic",
+        status=Status.DONE, error=None, content_hash=content_hash, video_artifact=artifact,
+        timestamps_artifact=stage.store.put_array(info.timestamps), scene_spec=spec.model_dump(mode="json"),
+        truth_artifact=rendered.truth_key, compute_seconds=rendered.render_seconds, **_probe_fields(info),
+    )
+    _add_clips(stage, video_id, info.timestamps, sampling)
+    return video_id
+
+
+def _scratch(stage: Stage) -> Path:
+    path = stage.settings.data_dir / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(
+    paths: list[str] | None = None,
+    scenes: list[SceneSpec] | None = None,
+    sampling: ClipSampling | None = None,
+) -> list[int]:
+    """Ingest video files and synthetic scenes; returns the video ids (failed ones included)."""
+    sampling = sampling or ClipSampling()
+    open_stage()
+    ids = [ingest_file(path, sampling) for path in progress(paths or [], "ingest files")]
+    ids += [ingest_scene(spec, sampling) for spec in progress(scenes or [], "render scenes")]
+    return ids

@@ -1,0 +1,245 @@
+"""The one place that reads and writes video files.
+
+Every input video is decoded in full once by `probe`, so a truncated or corrupt upload fails at ingest with a
+message naming the file, not hours later inside a model. Frames are RGB uint8 arrays of shape (H, W, 3).
+Reading streams frame by frame; nothing here holds a whole video in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import pairwise
+from pathlib import Path
+
+import av
+import numpy as np
+
+StrPath = str | os.PathLike[str]
+
+MAX_FPS = 1000.0
+DECLARED_FRAMES_MIN_FRACTION = 0.9  # fewer decodable frames than this share of the declared count = truncated
+
+
+class BadVideoError(ValueError):
+    """Raised with a message that names the file and the problem, so a failed ingest says what to fix."""
+
+    def __init__(self, path: StrPath, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+    def __reduce__(self):
+        # Prefect pickles task exceptions; the default would call __init__ with the message only.
+        return type(self), (self.path, self.reason)
+
+
+@dataclass(frozen=True)
+class VideoProbe:
+    num_frames: int
+    fps: float  # average frame rate
+    width: int
+    height: int
+    duration_s: float  # last timestamp + 1/fps
+    codec: str  # e.g. "vp8", "h264", "mpeg4"
+    container: str  # e.g. "matroska,webm", "mov,mp4,m4a,3gp,3g2,mj2", "avi"
+    timestamps: np.ndarray  # (num_frames,) float64 seconds of each decoded frame, the first being 0.0
+
+
+def sha256_file(path: StrPath, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks so large videos are never loaded whole."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open(path: StrPath) -> av.container.InputContainer:
+    try:
+        return av.open(str(path))
+    except av.FFmpegError as e:
+        raise BadVideoError(path, f"not a readable video: {e}") from e
+
+
+def _video_stream(container: av.container.InputContainer, path: StrPath) -> av.VideoStream:
+    if not container.streams.video:
+        raise BadVideoError(path, "no video stream")
+    return container.streams.video[0]
+
+
+def probe(path: StrPath, *, max_side: int = 4096, max_frames: int = 200_000) -> VideoProbe:
+    """Decode every frame (keeping only timestamps) so that any unreadable video is refused here."""
+    p = Path(path)
+    if not p.exists():
+        raise BadVideoError(path, "file does not exist")
+    if p.is_file() and p.stat().st_size == 0:
+        raise BadVideoError(path, "file is empty (0 bytes)")
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        # Refuse from the header alone: decoding a huge or endless video just to reject it would be costly.
+        width, height = stream.width, stream.height
+        if width <= 0 or height <= 0:
+            raise BadVideoError(path, f"frame size {width}x{height} is empty")
+        if width > max_side or height > max_side:
+            raise BadVideoError(path, f"frame size {width}x{height} exceeds the {max_side} px limit")
+        rate = stream.average_rate or stream.guessed_rate
+        fps = float(rate) if rate else 0.0
+        if not 0.0 < fps <= MAX_FPS:
+            raise BadVideoError(path, f"frame rate {fps:g} fps is outside (0, {MAX_FPS:g}]")
+        declared = stream.frames
+        if declared > max_frames:
+            raise BadVideoError(path, f"{declared} declared frames exceed the {max_frames} frame limit")
+
+        stream.thread_type = "AUTO"  # decoding every frame is the cost of a probe
+        pts: list[int | None] = []
+        try:
+            for frame in container.decode(stream):
+                pts.append(frame.pts)
+                if len(pts) > max_frames:
+                    raise BadVideoError(path, f"more than {max_frames} frames")
+        except av.FFmpegError as e:
+            raise BadVideoError(path, f"corrupt or truncated after {len(pts)} frames: {e}") from e
+        time_base = stream.time_base
+
+    n = len(pts)
+    if n == 0:
+        raise BadVideoError(path, "no decodable frames")
+    if declared > 0 and n < DECLARED_FRAMES_MIN_FRACTION * declared:
+        raise BadVideoError(path, f"truncated: {n} of {declared} declared frames decodable")
+
+    index_times = np.arange(n, dtype=np.float64) / fps
+    if time_base is None or any(t is None for t in pts):
+        timestamps = index_times
+    else:
+        timestamps = np.array(pts, dtype=np.float64) * time_base.numerator / time_base.denominator
+        timestamps -= timestamps[0]
+        if np.any(np.diff(timestamps) < 0):  # broken container timing: the nominal rate is the best guess
+            timestamps = index_times
+    return VideoProbe(
+        num_frames=n,
+        fps=fps,
+        width=width,
+        height=height,
+        duration_s=float(timestamps[-1] + 1.0 / fps),
+        codec=stream.codec_context.name,
+        container=container.format.name,
+        timestamps=timestamps,
+    )
+
+
+def iter_frames(path: StrPath, indices: Sequence[int] | np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Yield RGB frames by decode index, in order, decoding no further than the last wanted frame.
+
+    `indices` must be sorted ascending (repeats yield the frame again); None yields every frame. Indices are
+    checked here, before any decoding; ones past the end raise ValueError once the video is exhausted.
+    """
+    wanted = None if indices is None else [int(i) for i in indices]
+    if wanted is not None:
+        if any(b < a for a, b in pairwise(wanted)):
+            raise ValueError(f"frame indices must be sorted ascending, got {wanted}")
+        if wanted and wanted[0] < 0:
+            raise ValueError(f"frame indices must be non-negative, got {wanted[0]}")
+    return _decode_frames(path, wanted)
+
+
+def _decode_frames(path: StrPath, wanted: list[int] | None) -> Iterator[np.ndarray]:
+    if wanted == []:
+        return
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        stream.thread_type = "AUTO"
+        k = 0  # position in `wanted` of the next frame to yield
+        n = 0  # frames decoded so far
+        try:
+            for frame in container.decode(stream):
+                index, n = n, n + 1
+                if wanted is None:
+                    yield frame.to_ndarray(format="rgb24")
+                elif wanted[k] == index:
+                    rgb = frame.to_ndarray(format="rgb24")
+                    while k < len(wanted) and wanted[k] == index:
+                        yield rgb
+                        k += 1
+                    if k == len(wanted):
+                        return
+        except av.FFmpegError as e:
+            raise BadVideoError(path, f"decode failed after {n} frames: {e}") from e
+    if wanted is not None:
+        raise ValueError(f"{path}: frame indices {wanted[k:]} are out of range (decoded {n} frames)")
+
+
+class WebmWriter:
+    """Writes a constant-frame-rate VP8 WebM, a format browsers (Chromium) play without transcoding.
+
+    Frame i gets pts i in a 1/fps time base, so timestamps start at 0 and never drift. The container is
+    written bit-exact (no random segment UID, no library version), so the same frames give the same bytes.
+    """
+
+    def __init__(
+        self,
+        path: StrPath,
+        *,
+        fps: float,
+        width: int,
+        height: int,
+        bitrate: int | None = None,
+        crf: int = 10,
+    ):
+        if width <= 0 or height <= 0 or width % 2 or height % 2:
+            raise ValueError(f"frame size {width}x{height} must be positive and even for yuv420p")
+        if not 0 < fps <= MAX_FPS:
+            raise ValueError(f"fps {fps} is outside (0, {MAX_FPS:g}]")
+        self.path = path
+        self.width = width
+        self.height = height
+        rate = Fraction(fps).limit_denominator(1000)
+        self._container = av.open(str(path), "w", format="webm", options={"fflags": "+bitexact"})
+        try:
+            # "b:v" is ffmpeg command-line syntax that libvpx silently ignores here; bit_rate is set directly.
+            self._stream = self._container.add_stream(
+                "libvpx",
+                rate=rate,
+                options={"crf": str(crf), "deadline": "good", "cpu-used": "4"},
+            )
+            self._stream.width = width
+            self._stream.height = height
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.bit_rate = bitrate or 2_000_000
+            self._stream.codec_context.time_base = 1 / rate
+            # Open the encoder now: bad settings fail here, and close() always leaves a file with a header.
+            self._container.start_encoding()
+        except BaseException:
+            self._container.close()
+            raise
+        self._index = 0
+        self._closed = False
+
+    def write(self, frame_rgb: np.ndarray) -> None:
+        if self._closed:
+            raise ValueError(f"{self.path}: writer is closed")
+        if frame_rgb.shape != (self.height, self.width, 3) or frame_rgb.dtype != np.uint8:
+            expected = (self.height, self.width, 3)
+            raise ValueError(f"expected a {expected} uint8 frame, got {frame_rgb.shape} {frame_rgb.dtype}")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame_rgb), format="rgb24")
+        frame.pts = self._index
+        self._index += 1
+        self._container.mux(self._stream.encode(frame))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._container.mux(self._stream.encode(None))  # flush frames the encoder holds back
+        finally:
+            self._container.close()
+
+    def __enter__(self) -> WebmWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

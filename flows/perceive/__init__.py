@@ -1,0 +1,1 @@
+"""Perceive stage: expert models over clips, outputs in the content-addressed artifact store."""

@@ -1,0 +1,194 @@
+"""The `perceive` flow: segmentation, point tracking and depth over every clip, each run recorded once.
+
+Order per clip: segmentation (regions on the first frame, masks over time) -> tracking of points sampled in
+those regions -> depth. A backend named "none" skips that capability; a failed run is recorded with its error
+and the other clips go on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+import db
+import model.experts as experts
+from db.models import Clip, Region, Status, Video
+from flows.ingest.video_io import iter_frames
+from flows.perceive.experts import RunOutcome, Stopwatch, run_expert
+from flows.perceive.queries import select_queries
+from flows.progress import progress
+from flows.stage import Stage, open_stage
+
+SKIP = "none"
+
+
+class ExpertChoice(BaseModel, extra="forbid"):
+    """Which backend runs each capability, with its options. Defaults run on a laptop on synthetic scenes."""
+
+    segmenter: str = "oracle"
+    tracker: str = "lucas-kanade"
+    depth: str = "oracle"
+    points_per_region: int = Field(24, ge=1)
+    """Tracked points sampled in each region (whole frame when there is no segmenter)."""
+    options: dict[str, dict] = Field(default_factory=dict)
+    """Backend options by kind, e.g. {"tracker": {"fb_threshold": 0.5}}."""
+
+
+def clip_input(stage: Stage, clip: Clip, video: Video) -> experts.ClipInput:
+    from flows.ingest.synthetic import load_truth
+
+    path = stage.store.local_path(video.video_artifact)
+    indices = np.asarray(clip.frame_indices)
+    truth = load_truth(stage.store, video.truth_artifact, indices) if video.truth_artifact else None
+    return experts.ClipInput(
+        frames=lambda: iter_frames(Path(path), indices),
+        timestamps=np.asarray(clip.timestamps),
+        frame_indices=indices,
+        height=video.height,
+        width=video.width,
+        ground_truth=truth,
+        name=f"{video.source_uri}#{clip.clip_key}",
+    )
+
+
+def _segment(stage: Stage, clip: experts.ClipInput, backend: str, options: dict):
+    def work(io: Stopwatch):
+        segmenter = experts.create("segmenter", backend, **options)
+        clip_timed = _timed(clip, io)
+        result = segmenter.segment(clip_timed)
+        writer = stage.store.frame_writer()
+        count = 0
+        for mask in result.masks:
+            with io:
+                writer.append(mask.astype(np.uint16))
+            count += 1
+        if count != clip.num_frames:
+            raise ValueError(f"{backend} gave masks for {count} of {clip.num_frames} frames")
+        with io:
+            regions = [r.__dict__ for r in result.regions]
+            key = stage.store.put_json({"regions": regions, "masks": writer.close()})
+        return key, {"regions": regions}
+
+    def store_regions(session, run, extras):
+        for r in extras["regions"]:
+            session.add(Region(segmentation_run_id=run.id, clip_id=run.clip_id, mark=r["index"], label=r["label"],
+                               bbox=list(r["bbox"]), area=r["area"], score=r["score"]))
+
+    return work, store_regions
+
+
+def _track(stage: Stage, clip: experts.ClipInput, backend: str, options: dict, seg_output: str | None, per_region):
+    def work(io: Stopwatch):
+        with io:
+            first = next(clip.frames())
+            labels, marks = None, []
+            if seg_output is not None:
+                seg = stage.store.get_json(seg_output)
+                labels = next(stage.store.iter_frames(seg["masks"], [0]))
+                marks = [r["index"] for r in seg["regions"]]
+        queries, query_marks = select_queries(first, labels, marks, per_region)
+        tracker = experts.create("tracker", backend, **options)
+        result = tracker.track(_timed(clip, io), queries)
+        expected = (clip.num_frames, len(queries))
+        if result.tracks.shape != (*expected, 2) or result.visible.shape != expected:
+            raise ValueError(f"{backend} returned tracks {result.tracks.shape}, expected {(*expected, 2)}")
+        with io:
+            key = stage.store.put_bundle(
+                {"queries": queries, "query_marks": query_marks, "tracks": result.tracks, "visible": result.visible},
+                {"fb_errors": [float(e) for e in getattr(tracker, "last_fb_errors", [])]},
+            )
+        return key, {}
+
+    return work, None
+
+
+def _depth(stage: Stage, clip: experts.ClipInput, backend: str, options: dict):
+    def work(io: Stopwatch):
+        estimator = experts.create("depth", backend, **options)
+        result = estimator.estimate(_timed(clip, io))
+        writer = stage.store.frame_writer()
+        for depth in result.depth:
+            with io:
+                writer.append(np.asarray(depth, dtype=np.float32))
+        arrays = {"intrinsics": result.intrinsics}
+        if result.camera_poses is not None:
+            arrays["camera_poses"] = result.camera_poses
+        with io:
+            key = stage.store.put_bundle(arrays, {"metric": result.metric, "depth": writer.close()})
+        return key, {}
+
+    return work, None
+
+
+def _timed(clip: experts.ClipInput, io: Stopwatch) -> experts.ClipInput:
+    from dataclasses import replace
+
+    return replace(clip, frames=io.frames(clip.frames))
+
+
+@task(cache_policy=NONE, task_run_name="perceive clip {clip_id}")
+def perceive_clip(clip_id: int, choice: ExpertChoice) -> dict[str, RunOutcome]:
+    """All chosen experts over one clip; returns the outcome per capability."""
+    stage = open_stage()
+    with db.session_scope(stage.database_url) as session:
+        clip_row = session.get(Clip, clip_id)
+        if clip_row is None:
+            raise ValueError(f"clip {clip_id} does not exist")
+        clip = clip_input(stage, clip_row, clip_row.video)
+        clip_key = clip_row.clip_key
+    base = {"clip": clip_key}
+    outcomes: dict[str, RunOutcome] = {}
+    seg_output = None
+    if choice.segmenter != SKIP:
+        options = choice.options.get("segmenter", {})
+        work, after = _segment(stage, clip, choice.segmenter, options)
+        outcomes["segmenter"] = run_expert(
+            stage, clip_id, "segmenter", choice.segmenter, {**base, "options": options}, work, after
+        )
+        seg_output = outcomes["segmenter"].output
+    if choice.tracker != SKIP:
+        options = choice.options.get("tracker", {})
+        if choice.segmenter != SKIP and seg_output is None:
+            outcomes["tracker"] = RunOutcome(-1, Status.FAILED, None, "segmentation failed", skipped=False)
+        else:
+            config = {**base, "options": options, "segmentation": seg_output, "per_region": choice.points_per_region}
+            work, _ = _track(stage, clip, choice.tracker, options, seg_output, choice.points_per_region)
+            outcomes["tracker"] = run_expert(stage, clip_id, "tracker", choice.tracker, config, work)
+    if choice.depth != SKIP:
+        options = choice.options.get("depth", {})
+        work, _ = _depth(stage, clip, choice.depth, options)
+        outcomes["depth"] = run_expert(stage, clip_id, "depth", choice.depth, {**base, "options": options}, work)
+    for kind, outcome in outcomes.items():
+        if outcome.error:
+            get_run_logger().warning("clip %d %s: %s", clip_id, kind, outcome.error)
+    return outcomes
+
+
+def clips_to_perceive(stage: Stage, video_ids: list[int] | None) -> list[int]:
+    with db.session_scope(stage.database_url) as session:
+        query = select(Clip.id).join(Video).where(Video.status == Status.DONE).order_by(Clip.id)
+        if video_ids is not None:
+            query = query.where(Clip.video_id.in_(video_ids))
+        return list(session.scalars(query))
+
+
+@flow(name="perceive", log_prints=True)
+def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | None = None) -> dict[str, int]:
+    """Run the chosen experts over the clips of `video_ids` (all ingested videos when None)."""
+    choice = experts_choice or ExpertChoice()
+    for kind, name in (("segmenter", choice.segmenter), ("tracker", choice.tracker), ("depth", choice.depth)):
+        if name != SKIP and name not in experts.available(kind):  # fail before any work, not per clip
+            raise ValueError(f"unknown {kind} backend {name!r}; available: {', '.join(experts.available(kind))}, none")
+    stage = open_stage()
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    clip_ids = clips_to_perceive(stage, video_ids)
+    for clip_id in progress(clip_ids, "perceive clips"):
+        for outcome in perceive_clip(clip_id, choice).values():
+            key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
+            counts[key] += 1
+    return counts

@@ -1,0 +1,98 @@
+"""The three expert capabilities and the data they exchange.
+
+Experts see a clip as a *re-iterable stream* of frames so that memory stays flat however long the clip is;
+dense outputs (masks, depth) are yielded frame by frame for the same reason. Small outputs (regions, point
+tracks, intrinsics) are returned whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+FrameSource = Callable[[], Iterator[np.ndarray]]
+"""Returns a fresh iterator over a clip's RGB frames (H, W, 3) uint8, in clip order."""
+
+
+@dataclass
+class ClipInput:
+    """What an expert may look at: the frames, their timestamps, and (synthetic scenes only) the exact truth."""
+
+    frames: FrameSource
+    timestamps: np.ndarray  # (T,) seconds from the clip's video start
+    frame_indices: np.ndarray  # (T,) indices into the source video's frames
+    height: int
+    width: int
+    ground_truth: Any = None  # flows.ingest.synthetic.SceneTruth for synthetic scenes, else None
+    name: str = ""  # for error messages
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.timestamps)
+
+
+@dataclass
+class Region:
+    """A region proposed on the clip's first frame; `index` is its Set-of-Marks number (1-based)."""
+
+    index: int
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) on the first frame
+    area: int
+    score: float = 1.0
+    label: str | None = None
+
+
+@dataclass
+class SegmentationResult:
+    regions: list[Region]
+    masks: Iterator[np.ndarray]  # per frame (H, W) uint16 label map: region index, 0 = no region
+
+
+@dataclass
+class TrackResult:
+    tracks: np.ndarray  # (T, N, 2) float32 pixel x, y
+    visible: np.ndarray  # (T, N) bool
+
+
+@dataclass
+class DepthResult:
+    intrinsics: np.ndarray  # (3, 3) pixels
+    metric: bool  # True: metres; False: relative (affine-invariant) depth
+    depth: Iterator[np.ndarray]  # per frame (H, W) float32, 0 = unknown
+    camera_poses: np.ndarray | None = None  # (T, 4, 4) world-from-camera (OpenCV axes) when known
+    extra: dict = field(default_factory=dict)
+
+
+class Segmenter(Protocol):
+    def segment(self, clip: ClipInput) -> SegmentationResult: ...
+
+
+class PointTracker(Protocol):
+    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
+        """Track `queries` (N, 2) pixel x, y given on the clip's first frame through every frame."""
+        ...
+
+
+class DepthEstimator(Protocol):
+    def estimate(self, clip: ClipInput) -> DepthResult: ...
+
+
+class ExpertInputError(ValueError):
+    """The clip cannot be processed by this expert (e.g. oracle on real footage)."""
+
+
+@dataclass
+class GroundTruth:
+    """Exact truth of a synthetic clip, aligned frame by frame with the clip (what `oracle` experts read)."""
+
+    intrinsics: np.ndarray  # (3, 3)
+    camera_poses: np.ndarray  # (T, 4, 4) world-from-camera, OpenCV axes
+    object_poses: np.ndarray  # (T, K, 4, 4) world-from-object
+    object_present: np.ndarray  # (T, K) bool: the object exists in the scene at that frame
+    extents: np.ndarray  # (K, 3) width, height, length in metres
+    classes: list[str]
+    depth: Callable[[], Iterator[np.ndarray]]  # per frame (H, W) float32 metres, 0 = sky
+    masks: Callable[[], Iterator[np.ndarray]]  # per frame (H, W) uint8: k + 1 for object k, 0 = background

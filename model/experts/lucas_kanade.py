@@ -1,0 +1,201 @@
+"""A classical point tracker: pyramidal Lucas-Kanade with a per-step forward-backward check.
+
+Why frame to frame, and why the forward-backward check at every step:
+
+* Clips are streamed (`ClipInput.frames` yields one frame at a time), so the tracker keeps only the previous
+  grayscale frame and the (T, N) outputs; memory stays flat however long the clip is. Tracking every
+  frame from the first one instead would need the first frame kept and breaks down as soon as appearance
+  drifts; tracking over a longer window would need a frame buffer.
+* Frame-to-frame LK has no notion of "the point is gone": on occlusion or when the texture under the window
+  changes it still returns *some* position, and the error then accumulates silently. Tracking each step back
+  again (next -> prev) and requiring the round trip to land within `fb_threshold` pixels of where it started
+  (Kalal et al., "Forward-Backward Error", ICPR 2010) catches those failures on the step they happen, using
+  only the two frames already in memory. A point that fails once is dropped for good: re-acquiring it would
+  need appearance memory that a streaming tracker does not keep, and a wrong re-acquisition is worse for
+  downstream 4D reasoning than a gap.
+
+Known limitation: LK matches *translated* windows, so under rotation or scaling each step is off by a small
+amount set by the texture in the window, the same way forward and backward (so the check does not see it)
+and the same on every step: it accumulates. On synthetic texture rotating 1 degree per frame that is about
+0.04 px per frame per point.
+
+The result's `visible` flag is authoritative: once a point is lost, its entry in `tracks` keeps its last
+tracked position for the rest of the clip and means nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from model.experts.base import ClipInput, ExpertInputError, TrackResult
+from model.experts.registry import register
+
+
+@dataclass(frozen=True)
+class LucasKanadeOptions:
+    """Options of `LucasKanadeTracker`; the defaults are OpenCV's except the forward-backward threshold."""
+
+    win_size: int = 21
+    """Side in pixels of the square window matched at every pyramid level (odd, >= 3)."""
+    max_level: int = 3
+    """Index of the coarsest pyramid level: 0 = no pyramid, 3 = four levels (full, 1/2, 1/4, 1/8 size)."""
+    fb_threshold: float = 1.0
+    """A point is kept on a step only if tracking it forward then backward returns within this many pixels."""
+    max_iterations: int = 30
+    """Termination criteria: at most this many LK iterations per pyramid level ..."""
+    epsilon: float = 0.01
+    """... or stop once the window moves less than this many pixels in one iteration."""
+    min_eig_threshold: float = 1e-4
+    """LK fails (point lost) where the window's gradient matrix has a smaller minimum eigenvalue (divided by
+    the window's pixel count; OpenCV's `minEigThreshold`): the window is too flat to be tracked."""
+
+    def __post_init__(self) -> None:
+        for name, least in (("win_size", 3), ("max_level", 0), ("max_iterations", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+        if self.win_size % 2 == 0:
+            raise ValueError(f"win_size must be odd, got {self.win_size}")
+        for name, strict in (("fb_threshold", True), ("epsilon", True), ("min_eig_threshold", False)):
+            value = getattr(self, name)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+            if not ok or value < 0 or (strict and value == 0):
+                raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} 0, got {value!r}")
+
+
+_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(LucasKanadeOptions))
+
+
+@register("tracker", "lucas-kanade")
+class LucasKanadeTracker:
+    """Pyramidal Lucas-Kanade point tracker (OpenCV), frame to frame with a forward-backward check.
+
+    Construct with `LucasKanadeOptions` fields as keyword arguments, e.g.
+    `LucasKanadeTracker(fb_threshold=0.5)` or `model.experts.create("tracker", "lucas-kanade", win_size=15)`.
+
+    After `track`, `last_fb_errors[t - 1]` is the mean forward-backward distance (pixels) of the points kept
+    on the step from frame t - 1 to frame t, NaN when no point was kept on that step. It is overwritten by
+    the next call, so one instance must not track two clips concurrently.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(_OPTION_NAMES))
+        if unknown:
+            raise TypeError(
+                f"unknown lucas-kanade option(s) {', '.join(map(repr, unknown))}; "
+                f"options are {', '.join(_OPTION_NAMES)}"
+            )
+        self.options = LucasKanadeOptions(**options)
+        self.last_fb_errors: list[float] = []
+
+    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
+        """Track `queries` (N, 2) pixel x, y on the first frame through the clip; see the module docstring.
+
+        A point is visible on a frame when it was tracked onto it (status ok forward and backward, forward-
+        backward distance < `fb_threshold`) and lies inside it (0 <= x <= W - 1, 0 <= y <= H - 1, pixel
+        centres at integers), and was visible on every earlier frame. On frame 0 `tracks` are the queries
+        and `visible` says whether each lies inside the frame; a query outside it is never tracked.
+        """
+        queries = _check_queries(queries)
+        opts = self.options
+        height, width = int(clip.height), int(clip.width)
+        num_frames = clip.num_frames
+        n = len(queries)
+        tracks = np.zeros((num_frames, n, 2), np.float32)
+        visible = np.zeros((num_frames, n), bool)
+        self.last_fb_errors = []
+
+        win = (opts.win_size, opts.win_size)
+        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, opts.max_iterations, opts.epsilon)
+
+        def lk(prev: np.ndarray, nxt: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # OpenCV's Python binding cannot take pyramids from buildOpticalFlowPyramid (it rejects the
+            # tuple), so each call builds the two pyramids itself.
+            out, status, _ = cv2.calcOpticalFlowPyrLK(
+                prev,
+                nxt,
+                points,
+                None,
+                winSize=win,
+                maxLevel=opts.max_level,
+                criteria=criteria,
+                minEigThreshold=float(opts.min_eig_threshold),
+            )
+            return out.reshape(-1, 2), status.reshape(-1).astype(bool)
+
+        prev_gray: np.ndarray | None = None  # the only frame kept; None once no point is visible
+        count = 0
+        for t, frame in enumerate(clip.frames()):
+            if t >= num_frames:
+                raise ExpertInputError(
+                    f"clip {clip.name!r}: frames yielded more than the {num_frames} frames it has timestamps for"
+                )
+            gray = _to_gray(frame, clip, t)  # every frame is validated, even once nothing is left to track
+            count = t + 1
+            if t == 0:
+                tracks[0] = queries
+                visible[0] = _inside(queries, width, height)
+                prev_gray = gray if visible[0].any() else None
+                continue
+            tracks[t] = tracks[t - 1]
+            alive = np.flatnonzero(visible[t - 1])
+            if alive.size == 0:
+                self.last_fb_errors.append(float("nan"))
+                prev_gray = None
+                continue
+            start = np.ascontiguousarray(tracks[t - 1, alive])
+            forward, ok_forward = lk(prev_gray, gray, start)
+            back, ok_back = lk(gray, prev_gray, forward)
+            fb = np.linalg.norm(back - start, axis=1)
+            keep = (
+                ok_forward
+                & ok_back
+                & np.isfinite(forward).all(axis=1)
+                & (fb < opts.fb_threshold)
+                & _inside(forward, width, height)
+            )
+            tracks[t, alive[keep]] = forward[keep]
+            visible[t, alive[keep]] = True
+            self.last_fb_errors.append(float(fb[keep].mean()) if keep.any() else float("nan"))
+            prev_gray = gray
+        if count != num_frames:
+            raise ExpertInputError(
+                f"clip {clip.name!r}: frames yielded {count} frames but it has {num_frames} timestamps"
+            )
+        return TrackResult(tracks=tracks, visible=visible)
+
+
+def _check_queries(queries: np.ndarray) -> np.ndarray:
+    q = np.asarray(queries)
+    if q.ndim != 2 or q.shape[1] != 2:
+        raise ValueError(f"queries must be an (N, 2) array of pixel x, y; got shape {q.shape}")
+    if not np.issubdtype(q.dtype, np.number) or np.issubdtype(q.dtype, np.complexfloating):
+        raise ValueError(f"queries must be real numbers; got dtype {q.dtype}")
+    q = q.astype(np.float32)
+    if not np.isfinite(q).all():
+        bad = np.flatnonzero(~np.isfinite(q).all(axis=1))
+        raise ValueError(f"queries must be finite; rows {bad[:10].tolist()} are not")
+    return q
+
+
+def _to_gray(frame: np.ndarray, clip: ClipInput, t: int) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.shape != (clip.height, clip.width, 3):
+        raise ExpertInputError(
+            f"clip {clip.name!r}: frame {t} has shape {frame.shape}, expected ({clip.height}, {clip.width}, 3) RGB"
+        )
+    if frame.dtype != np.uint8:
+        raise ExpertInputError(f"clip {clip.name!r}: frame {t} has dtype {frame.dtype}, expected uint8")
+    return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+
+
+def _inside(points: np.ndarray, width: int, height: int) -> np.ndarray:
+    x, y = points[:, 0], points[:, 1]
+    return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)

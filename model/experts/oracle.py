@@ -1,0 +1,96 @@
+"""`oracle` experts: the exact ground truth of synthetic scenes, exposed through the expert interfaces.
+
+They exist to test the pipeline and to measure the other backends against the truth; on real footage they
+refuse to run rather than guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from model.experts.base import (
+    ClipInput,
+    DepthResult,
+    ExpertInputError,
+    GroundTruth,
+    Region,
+    SegmentationResult,
+    TrackResult,
+)
+from model.experts.registry import register
+from model.geometry import depth_visible, sample_map, transform, unproject
+
+
+def _truth(clip: ClipInput) -> GroundTruth:
+    if clip.ground_truth is None:
+        raise ExpertInputError(
+            f"clip {clip.name!r} has no ground truth: oracle experts only run on synthetic scenes; "
+            "choose a model backend for real footage"
+        )
+    return clip.ground_truth
+
+
+@register("segmenter", "oracle")
+class OracleSegmenter:
+    """Regions are the objects visible on the first frame (numbered left to right); masks are exact."""
+
+    def __init__(self, min_area: int = 64):
+        self.min_area = min_area
+
+    def segment(self, clip: ClipInput) -> SegmentationResult:
+        truth = _truth(clip)
+        first = next(truth.masks())
+        candidates = []
+        for k in range(len(truth.classes)):
+            ys, xs = np.nonzero(first == k + 1)
+            if len(xs) >= self.min_area:
+                candidates.append((xs.mean(), k, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)))
+        lookup = np.zeros(256, dtype=np.uint16)  # object label -> region mark
+        regions = []
+        for mark, (_, k, bbox) in enumerate(sorted(candidates), start=1):
+            lookup[k + 1] = mark
+            area = int((first == k + 1).sum())
+            regions.append(Region(index=mark, bbox=bbox, area=area, label=truth.classes[k]))
+        return SegmentationResult(regions=regions, masks=(lookup[m] for m in truth.masks()))
+
+
+@register("tracker", "oracle")
+class OracleTracker:
+    """Lifts each query to 3D with the true depth, moves it with its object, and depth-tests visibility."""
+
+    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
+        truth = _truth(clip)
+        queries = np.asarray(queries, dtype=np.float64).reshape(-1, 2)
+        depths, masks = truth.depth(), truth.masks()
+        depth0, mask0 = next(depths), next(masks)
+        z = sample_map(depth0, queries, fill=0.0).astype(np.float64)
+        owner = sample_map(mask0, queries, fill=0).astype(np.int64) - 1  # -1: static background
+        world = transform(truth.camera_poses[0], unproject(truth.intrinsics, queries, z))
+        local = world.copy()
+        for k in np.unique(owner[owner >= 0]):
+            local[owner == k] = transform(np.linalg.inv(truth.object_poses[0, k]), world[owner == k])
+        tracks = np.empty((clip.num_frames, len(queries), 2), np.float32)
+        visible = np.zeros((clip.num_frames, len(queries)), bool)
+        tracks[0], visible[0] = queries, z > 0
+        for t, depth in enumerate(depths, start=1):
+            moved = local.copy()
+            for k in np.unique(owner[owner >= 0]):
+                moved[owner == k] = transform(truth.object_poses[t, k], local[owner == k])
+            cam = transform(np.linalg.inv(truth.camera_poses[t]), moved)
+            pixels, seen = depth_visible(truth.intrinsics, cam, depth)
+            present = np.where(owner >= 0, truth.object_present[t, np.maximum(owner, 0)], True)
+            tracks[t] = np.where(np.isfinite(pixels), pixels, tracks[t - 1])
+            visible[t] = seen & present & (z > 0)
+        return TrackResult(tracks=tracks, visible=visible)
+
+
+@register("depth", "oracle")
+class OracleDepth:
+    """Metric depth, intrinsics and camera poses exactly as rendered."""
+
+    def estimate(self, clip: ClipInput) -> DepthResult:
+        truth = _truth(clip)
+        depth: Iterator[np.ndarray] = truth.depth()
+        return DepthResult(intrinsics=truth.intrinsics, metric=True, depth=depth, camera_poses=truth.camera_poses)

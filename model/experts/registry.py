@@ -1,0 +1,46 @@
+"""Experts chosen by name. A name that is not registered is an error listing the names that are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+KINDS = ("segmenter", "tracker", "depth")
+_REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
+
+
+def register(kind: str, name: str):
+    """Class decorator: make a backend available as `create(kind, name)`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown expert kind {kind!r}; kinds are {', '.join(KINDS)}")
+
+    def decorate(factory):
+        _REGISTRY[kind][name] = factory
+        factory.backend_name = name
+        return factory
+
+    return decorate
+
+
+def available(kind: str) -> list[str]:
+    _import_backends()
+    return sorted(_REGISTRY[kind])
+
+
+def create(kind: str, name: str, **options: Any):
+    """Build the backend `name` of `kind`; options go to its constructor."""
+    _import_backends()
+    if kind not in KINDS:
+        raise ValueError(f"unknown expert kind {kind!r}; kinds are {', '.join(KINDS)}")
+    try:
+        factory = _REGISTRY[kind][name]
+    except KeyError:
+        raise ValueError(
+            f"unknown {kind} backend {name!r}; available: {', '.join(sorted(_REGISTRY[kind]))}"
+        ) from None
+    return factory(**options)
+
+
+def _import_backends() -> None:
+    # Importing a backend module registers it; kept lazy so `import model.experts` stays light.
+    from model.experts import lucas_kanade, oracle  # noqa: F401

@@ -141,3 +141,7 @@ def _report(result: dict, seconds: float | None) -> None:
     if seconds is not None:
         console.print(f"this run: {result} in {seconds:.1f} s")
     console.print(f"database: {stage.database_url}\nartifacts: {stage.store.url}")
+
+
+if __name__ == "__main__":
+    app()

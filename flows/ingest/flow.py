@@ -71,10 +71,11 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
     file = Path(path).resolve()
     try:
         source_key = "file:" + sha256_file(file)
-    except OSError as error:
-        source_key = f"unreadable:{file}"
-        return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED,
-                       error=f"{file}: {error.strerror or error}")
+    except OSError as error:  # nothing to hash: the path itself is the identity of the failure
+        reason = "file does not exist" if isinstance(error, FileNotFoundError) else f"unreadable: {error}"
+        logger.warning("skipping %s: %s", file, reason)
+        return _record(stage, f"path:{file}", source_uri=str(file), kind="file", status=Status.FAILED,
+                       error=str(BadVideoError(file, reason)))
     if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
         logger.info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
         return existing.id

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from flows.artifacts import content_key
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: depth sampled at pixel centres, like the masks
 
 # name -> (primitive, (width x, height y, length z) in metres)
 OBJECT_CLASSES: dict[str, tuple[str, tuple[float, float, float]]] = {
@@ -83,11 +83,12 @@ class SceneSpec(BaseModel, extra="forbid"):
     camera: CameraSpec = CameraSpec()
     objects: list[ObjectSpec] = Field(min_length=1, max_length=16)
 
-    @model_validator(mode="after")
-    def _even_size(self) -> SceneSpec:
-        if self.width % 2 or self.height % 2:
-            raise ValueError(f"frame size {self.width}x{self.height} must be even (the video codec needs it)")
-        return self
+    @field_validator("width", "height")
+    @classmethod
+    def _even_size(cls, value: int, info: ValidationInfo) -> int:
+        if value % 2:  # a field validator, so that the error names the field
+            raise ValueError(f"{info.field_name} {value} must be even (the video codec needs it)")
+        return value
 
     def key(self) -> str:
         """Identity of the rendered scene: the same key always renders the same frames."""

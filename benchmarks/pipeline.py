@@ -1,0 +1,228 @@
+"""Throughput and memory of the synthetic pipeline, measured in one run.
+
+1. Rendering: pyrender colour + depth + masks (`SceneRenderer.frames()` directly), frames per second of render
+   calls, and per wall second including building the meshes and the GL context.
+2. Lucas-Kanade tracking on decoded frames of rendered clips, queries from `select_queries` on the oracle
+   regions; frames are decoded into a list first, so only the tracker is timed.
+3. Orchestration overhead: the real `pipeline` flow (Prefect test harness, fresh R4D_DATA_DIR) over N scenes;
+   wall time over the time recorded inside render and expert calls (Video/ExpertRun.compute_seconds), and the
+   wall time of an identical second run, which must skip everything.
+4. Streaming: peak RSS growth of ingesting + perceiving one 100-frame vs one 400-frame scene (same spec
+   otherwise), each in a fresh subprocess. Peak is VmHWM after resetting it post warm-up (/proc/self/clear_refs):
+   ru_maxrss is no good here, a spawned child inherits the parent's peak across exec on Linux.
+
+Why: model time should dominate the wall time, re-runs should be near free, and memory must not grow with
+scene length (frames are streamed, never held).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+
+
+def isolate(data_dir: str) -> None:
+    """Point the pipeline at a throwaway data dir; must run before importing modules that read settings."""
+    os.environ["R4D_DATA_DIR"] = data_dir
+    for name in ("R4D_DATABASE_URL", "R4D_ARTIFACT_URL"):
+        os.environ.pop(name, None)
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def bench_render(scenes: int, frames: int, seed: int) -> list[str]:
+    from flows.ingest.scene_spec import random_scene_spec
+    from flows.ingest.synthetic import SceneRenderer
+
+    count, render_s, started = 0, 0.0, time.perf_counter()
+    for i in range(scenes):
+        renderer = SceneRenderer(random_scene_spec(seed + i, num_frames=frames))
+        count += sum(1 for _ in renderer.frames())
+        render_s += renderer.render_seconds
+    wall = time.perf_counter() - started
+    return [
+        f"  {count} frames of 320x240 over {scenes} scenes",
+        f"  render calls only        {count / render_s:8.1f} frames/s  ({1e3 * render_s / count:.1f} ms/frame)",
+        f"  incl. meshes + GL setup  {count / wall:8.1f} frames/s  ({wall:.2f} s wall)",
+    ]
+
+
+def run_pipeline(scenes: int, frames: int) -> tuple[float, float, dict]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.pipeline import SyntheticScenes, pipeline
+
+    synthetic = SyntheticScenes(count=scenes, num_frames=frames)
+    with prefect_test_harness(), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        started = time.perf_counter()
+        pipeline(synthetic=synthetic)
+        first = time.perf_counter() - started
+        second_result = pipeline(synthetic=synthetic)
+        second = time.perf_counter() - started - first
+    return first, second, second_result
+
+
+def pipeline_report(first: float, second: float, again: dict) -> list[str]:
+    from sqlalchemy import func, select
+
+    import db
+    from db.models import ExpertRun, Video
+    from flows.stage import open_stage
+
+    with db.session_scope(open_stage().database_url) as session:
+        render_s = session.scalar(select(func.sum(Video.compute_seconds))) or 0.0
+        runs = session.execute(select(ExpertRun.kind, ExpertRun.compute_seconds, ExpertRun.started_at,
+                                      ExpertRun.finished_at)).all()
+    by_kind: dict[str, float] = {}
+    for kind, seconds, *_ in runs:
+        by_kind[kind] = by_kind.get(kind, 0.0) + (seconds or 0.0)
+    inside = sum((end - start) / timedelta(seconds=1) for *_, start, end in runs if start and end)
+    model_s = render_s + sum(by_kind.values())
+    kinds = ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
+    runs_again = again["expert_runs"]
+    return [
+        f"  first run wall           {first:8.2f} s",
+        f"  model time               {model_s:8.2f} s  (render {render_s:.2f}, {kinds})",
+        f"  wall / model time        {first / model_s:8.2f} x",
+        f"  expert I/O (decode+write){inside - sum(by_kind.values()):8.2f} s  (inside runs, excluded from model time)",
+        f"  second run wall          {second:8.2f} s  ({runs_again['skipped']} of {len(runs)} expert runs skipped, "
+        f"{runs_again['done']} re-done, {runs_again['failed']} failed)",
+    ]
+
+
+def bench_tracker(per_region: int) -> list[str]:
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    import db
+    from db.models import Clip, ExpertRun
+    from flows.perceive.flow import clip_input
+    from flows.perceive.queries import select_queries
+    from model.experts.lucas_kanade import LucasKanadeTracker
+
+    stage = open_stage_cached()
+    frames_n = points_frames = 0
+    track_s = recorded_s = 0.0
+    with db.session_scope(stage.database_url) as session:
+        for clip_row in session.scalars(select(Clip).order_by(Clip.id)):
+            runs = {r.kind: r for r in session.scalars(select(ExpertRun).where(ExpertRun.clip_id == clip_row.id))}
+            clip = clip_input(stage, clip_row, clip_row.video)
+            frames = list(clip.frames())
+            seg = stage.store.get_json(runs["segmenter"].output_artifact)
+            labels = next(stage.store.iter_frames(seg["masks"], [0]))
+            queries, _ = select_queries(frames[0], labels, [r["index"] for r in seg["regions"]], per_region)
+            clip = replace(clip, frames=lambda frames=frames: iter(frames))
+            started = time.perf_counter()
+            LucasKanadeTracker().track(clip, queries)
+            track_s += time.perf_counter() - started
+            frames_n += len(frames)
+            points_frames += len(frames) * len(queries)
+            recorded_s += runs["tracker"].compute_seconds
+    return [
+        f"  {frames_n} frames, {points_frames // frames_n} points/frame on average",
+        f"  tracker only             {frames_n / track_s:8.1f} frames/s  {points_frames / track_s:10.0f} points*frames/s",
+        f"  in pipeline (recorded)   {frames_n / recorded_s:8.1f} frames/s  (incl. query selection)",
+    ]
+
+
+def open_stage_cached():
+    from flows.stage import open_stage
+
+    return open_stage()
+
+
+def status_kb(field: str) -> int:
+    for line in open("/proc/self/status").read().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
+    """Ingest + perceive one scene after a warm-up scene; prints peak RSS growth as JSON (run in a subprocess)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        isolate(tmp)
+        from flows.ingest.clips import ClipSampling
+        from flows.ingest.flow import ingest_scene
+        from flows.ingest.scene_spec import random_scene_spec
+        from flows.perceive.flow import ExpertChoice, clips_to_perceive, perceive_clip
+
+        sampling, choice = ClipSampling(clip_seconds=clip_seconds), ExpertChoice()
+
+        def run(spec) -> int:
+            video_id = ingest_scene.fn(spec, sampling)
+            clip_ids = clips_to_perceive(open_stage_cached(), [video_id])
+            for clip_id in clip_ids:
+                perceive_clip.fn(clip_id, choice)
+            return len(clip_ids)
+
+        spec = random_scene_spec(seed, num_frames=100)
+        run(spec.model_copy(update={"num_frames": 20}))  # imports, GL context, codecs, database: not counted
+        base_kb = status_kb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the peak (VmHWM) to the current RSS
+        clips = run(spec.model_copy(update={"num_frames": num_frames}))
+        print(json.dumps({"base_mb": base_kb / 1024, "growth_mb": (status_kb("VmHWM") - base_kb) / 1024,
+                          "clips": clips}))
+
+
+def bench_memory(short: int, long: int, seed: int) -> list[str]:
+    def measure(frames: int, clip_seconds: float) -> dict:
+        command = [sys.executable, __file__, "--memory-child", str(frames), "--clip-seconds", str(clip_seconds),
+                   "--seed", str(seed)]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    lines = []
+    for clip_seconds, label in ((10.0, "10 s clips (default)"), (1000.0, "one clip per scene")):
+        a, b = measure(short, clip_seconds), measure(long, clip_seconds)
+        lines.append(
+            f"  {label:21s} {short} frames: +{a['growth_mb']:6.1f} MB ({a['clips']} clip)  "
+            f"{long} frames: +{b['growth_mb']:6.1f} MB ({b['clips']} clips)  "
+            f"ratio {b['growth_mb'] / max(a['growth_mb'], 0.1):.2f}  [base RSS {a['base_mb']:.0f} MB]"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenes", type=int, default=8, help="scenes in the pipeline run (default: 8)")
+    parser.add_argument("--frames", type=int, default=40, help="frames per scene (default: 40)")
+    parser.add_argument("--render-scenes", type=int, default=3, help="scenes rendered for 1. (default: 3)")
+    parser.add_argument("--per-region", type=int, default=24, help="tracked points per region (default: 24)")
+    parser.add_argument("--memory-frames", type=int, nargs=2, default=(100, 400), metavar=("SHORT", "LONG"),
+                        help="scene lengths compared for memory (default: 100 400)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first scene (default: 0)")
+    parser.add_argument("--memory-child", type=int, metavar="FRAMES", help=argparse.SUPPRESS)
+    parser.add_argument("--clip-seconds", type=float, default=10.0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.clip_seconds, args.seed)
+        return
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="r4d-bench-") as tmp:
+        isolate(tmp)
+        report = [f"1. Rendering (pyrender colour+depth+masks, {args.frames} frames/scene)"]
+        report += bench_render(args.render_scenes, args.frames, args.seed + 1000)
+        first, second, again = run_pipeline(args.scenes, args.frames)
+        report.append("2. Lucas-Kanade tracker (pre-decoded frames of the pipeline's clips)")
+        report += bench_tracker(args.per_region)
+        report.append(f"3. Pipeline flow, {args.scenes} scenes x {args.frames} frames (render + experts)")
+        report += pipeline_report(first, second, again)
+    report.append("4. Peak RSS growth, ingest + perceive one scene (fresh process each)")
+    report += bench_memory(*args.memory_frames, args.seed)
+    report.append(f"total benchmark wall {time.perf_counter() - started:.0f} s")
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()

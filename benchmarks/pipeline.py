@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from pathlib import Path
 
 
 def isolate(data_dir: str) -> None:
@@ -54,7 +54,9 @@ def bench_render(scenes: int, frames: int, seed: int) -> list[str]:
     ]
 
 
-def run_pipeline(scenes: int, frames: int) -> tuple[float, float, dict]:
+def run_pipeline(scenes: int, frames: int) -> dict:
+    """Two runs of the `pipeline` flow; wall times, and seconds per task kind of the first run (from Prefect)."""
+    from prefect.client.orchestration import get_client
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.pipeline import SyntheticScenes, pipeline
@@ -62,14 +64,25 @@ def run_pipeline(scenes: int, frames: int) -> tuple[float, float, dict]:
     synthetic = SyntheticScenes(count=scenes, num_frames=frames)
     with prefect_test_harness(), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         started = time.perf_counter()
-        pipeline(synthetic=synthetic)
-        first = time.perf_counter() - started
-        second_result = pipeline(synthetic=synthetic)
-        second = time.perf_counter() - started - first
-    return first, second, second_result
+        first = pipeline(synthetic=synthetic)
+        out = {"wall": time.perf_counter() - started, "tasks": {}}
+        expected = first["videos"] + sum(first["expert_runs"].values()) // 3  # scenes + clips (3 experts each)
+        with get_client(sync_client=True) as client:
+            for _ in range(50):  # task run states reach the server as events, shortly after the flow returns
+                runs = [r for r in client.read_task_runs() if r.name.startswith(("render scene", "perceive clip"))]
+                if len(runs) == expected and all(r.end_time for r in runs):
+                    break
+                time.sleep(0.2)
+        for r in runs:
+            kind = r.name.split()[0]
+            out["tasks"][kind] = out["tasks"].get(kind, 0.0) + (r.end_time - r.start_time).total_seconds()
+        started = time.perf_counter()
+        out["again"] = pipeline(synthetic=synthetic)["expert_runs"]
+        out["second_wall"] = time.perf_counter() - started
+    return out
 
 
-def pipeline_report(first: float, second: float, again: dict) -> list[str]:
+def pipeline_report(run: dict) -> list[str]:
     from sqlalchemy import func, select
 
     import db
@@ -78,22 +91,31 @@ def pipeline_report(first: float, second: float, again: dict) -> list[str]:
 
     with db.session_scope(open_stage().database_url) as session:
         render_s = session.scalar(select(func.sum(Video.compute_seconds))) or 0.0
-        runs = session.execute(select(ExpertRun.kind, ExpertRun.compute_seconds, ExpertRun.started_at,
-                                      ExpertRun.finished_at)).all()
+        runs = session.execute(
+            select(ExpertRun.kind, ExpertRun.compute_seconds, ExpertRun.started_at, ExpertRun.finished_at)
+        ).all()
     by_kind: dict[str, float] = {}
     for kind, seconds, *_ in runs:
         by_kind[kind] = by_kind.get(kind, 0.0) + (seconds or 0.0)
-    inside = sum((end - start) / timedelta(seconds=1) for *_, start, end in runs if start and end)
-    model_s = render_s + sum(by_kind.values())
-    kinds = ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
-    runs_again = again["expert_runs"]
+    expert_s = sum(by_kind.values())
+    io_s = sum((end - start).total_seconds() for *_, start, end in runs) - expert_s
+    model_s, wall = render_s + expert_s, run["wall"]
+    ingest_s, perceive_s = run["tasks"].get("render", 0.0), run["tasks"].get("perceive", 0.0)
+    again = run["again"]
     return [
-        f"  first run wall           {first:8.2f} s",
-        f"  model time               {model_s:8.2f} s  (render {render_s:.2f}, {kinds})",
-        f"  wall / model time        {first / model_s:8.2f} x",
-        f"  expert I/O (decode+write){inside - sum(by_kind.values()):8.2f} s  (inside runs, excluded from model time)",
-        f"  second run wall          {second:8.2f} s  ({runs_again['skipped']} of {len(runs)} expert runs skipped, "
-        f"{runs_again['done']} re-done, {runs_again['failed']} failed)",
+        f"  first run wall           {wall:8.2f} s",
+        f"  model time               {model_s:8.2f} s  (render {render_s:.2f}, "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
+        + ")",
+        f"  wall / model time        {wall / model_s:8.2f} x",
+        "  where the wall time went:",
+        f"    render-scene tasks     {ingest_s:8.2f} s  = render {render_s:.2f} + encode/probe/store "
+        f"{ingest_s - render_s:.2f}",
+        f"    perceive-clip tasks    {perceive_s:8.2f} s  = experts {expert_s:.2f} + their frame I/O {io_s:.2f} "
+        f"+ bookkeeping {perceive_s - expert_s - io_s:.2f}",
+        f"    outside tasks          {wall - ingest_s - perceive_s:8.2f} s  (Prefect flows/tasks, DB queries)",
+        f"  second run wall          {run['second_wall']:8.2f} s  ({again['skipped']} of {len(runs)} expert runs "
+        f"skipped, {again['done']} re-done, {again['failed']} failed)",
     ]
 
 
@@ -106,9 +128,10 @@ def bench_tracker(per_region: int) -> list[str]:
     from db.models import Clip, ExpertRun
     from flows.perceive.flow import clip_input
     from flows.perceive.queries import select_queries
+    from flows.stage import open_stage
     from model.experts.lucas_kanade import LucasKanadeTracker
 
-    stage = open_stage_cached()
+    stage = open_stage()
     frames_n = points_frames = 0
     track_s = recorded_s = 0.0
     with db.session_scope(stage.database_url) as session:
@@ -126,21 +149,16 @@ def bench_tracker(per_region: int) -> list[str]:
             frames_n += len(frames)
             points_frames += len(frames) * len(queries)
             recorded_s += runs["tracker"].compute_seconds
+    fps, pfps = frames_n / track_s, points_frames / track_s
     return [
         f"  {frames_n} frames, {points_frames // frames_n} points/frame on average",
-        f"  tracker only             {frames_n / track_s:8.1f} frames/s  {points_frames / track_s:10.0f} points*frames/s",
+        f"  tracker only             {fps:8.1f} frames/s  ({pfps:.0f} points*frames/s)",
         f"  in pipeline (recorded)   {frames_n / recorded_s:8.1f} frames/s  (incl. query selection)",
     ]
 
 
-def open_stage_cached():
-    from flows.stage import open_stage
-
-    return open_stage()
-
-
 def status_kb(field: str) -> int:
-    for line in open("/proc/self/status").read().splitlines():
+    for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
@@ -154,30 +172,40 @@ def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
         from flows.ingest.flow import ingest_scene
         from flows.ingest.scene_spec import random_scene_spec
         from flows.perceive.flow import ExpertChoice, clips_to_perceive, perceive_clip
+        from flows.stage import open_stage
 
         sampling, choice = ClipSampling(clip_seconds=clip_seconds), ExpertChoice()
 
         def run(spec) -> int:
             video_id = ingest_scene.fn(spec, sampling)
-            clip_ids = clips_to_perceive(open_stage_cached(), [video_id])
+            clip_ids = clips_to_perceive(open_stage(), [video_id])
             for clip_id in clip_ids:
                 perceive_clip.fn(clip_id, choice)
             return len(clip_ids)
 
         spec = random_scene_spec(seed, num_frames=100)
-        run(spec.model_copy(update={"num_frames": 20}))  # imports, GL context, codecs, database: not counted
+        warm_up = spec.model_copy(update={"seed": seed + 10_000, "num_frames": 20})  # another key: really renders
+        run(warm_up)  # imports, GL context, codecs, database: not counted
         base_kb = status_kb("VmRSS")
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # reset the peak (VmHWM) to the current RSS
+        Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
         clips = run(spec.model_copy(update={"num_frames": num_frames}))
-        print(json.dumps({"base_mb": base_kb / 1024, "growth_mb": (status_kb("VmHWM") - base_kb) / 1024,
-                          "clips": clips}))
+        print(
+            json.dumps({"base_mb": base_kb / 1024, "growth_mb": (status_kb("VmHWM") - base_kb) / 1024, "clips": clips})
+        )
 
 
 def bench_memory(short: int, long: int, seed: int) -> list[str]:
     def measure(frames: int, clip_seconds: float) -> dict:
-        command = [sys.executable, __file__, "--memory-child", str(frames), "--clip-seconds", str(clip_seconds),
-                   "--seed", str(seed)]
+        command = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            str(frames),
+            "--clip-seconds",
+            str(clip_seconds),
+            "--seed",
+            str(seed),
+        ]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
@@ -185,10 +213,11 @@ def bench_memory(short: int, long: int, seed: int) -> list[str]:
     for clip_seconds, label in ((10.0, "10 s clips (default)"), (1000.0, "one clip per scene")):
         a, b = measure(short, clip_seconds), measure(long, clip_seconds)
         lines.append(
-            f"  {label:21s} {short} frames: +{a['growth_mb']:6.1f} MB ({a['clips']} clip)  "
-            f"{long} frames: +{b['growth_mb']:6.1f} MB ({b['clips']} clips)  "
-            f"ratio {b['growth_mb'] / max(a['growth_mb'], 0.1):.2f}  [base RSS {a['base_mb']:.0f} MB]"
+            f"  {label:21s} {short} frames +{a['growth_mb']:5.1f} MB ({a['clips']} clip), "
+            f"{long} frames +{b['growth_mb']:5.1f} MB ({b['clips']} clips): "
+            f"{long}/{short} = {b['growth_mb'] / max(a['growth_mb'], 0.1):.2f}"
         )
+    lines.append(f"  (growth above the RSS after imports + a warm-up scene: {a['base_mb']:.0f} MB)")
     return lines
 
 
@@ -198,8 +227,14 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=40, help="frames per scene (default: 40)")
     parser.add_argument("--render-scenes", type=int, default=3, help="scenes rendered for 1. (default: 3)")
     parser.add_argument("--per-region", type=int, default=24, help="tracked points per region (default: 24)")
-    parser.add_argument("--memory-frames", type=int, nargs=2, default=(100, 400), metavar=("SHORT", "LONG"),
-                        help="scene lengths compared for memory (default: 100 400)")
+    parser.add_argument(
+        "--memory-frames",
+        type=int,
+        nargs=2,
+        default=(100, 400),
+        metavar=("SHORT", "LONG"),
+        help="scene lengths compared for memory (default: 100 400)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the first scene (default: 0)")
     parser.add_argument("--memory-child", type=int, metavar="FRAMES", help=argparse.SUPPRESS)
     parser.add_argument("--clip-seconds", type=float, default=10.0, help=argparse.SUPPRESS)
@@ -213,11 +248,11 @@ def main() -> None:
         isolate(tmp)
         report = [f"1. Rendering (pyrender colour+depth+masks, {args.frames} frames/scene)"]
         report += bench_render(args.render_scenes, args.frames, args.seed + 1000)
-        first, second, again = run_pipeline(args.scenes, args.frames)
+        run = run_pipeline(args.scenes, args.frames)
         report.append("2. Lucas-Kanade tracker (pre-decoded frames of the pipeline's clips)")
         report += bench_tracker(args.per_region)
         report.append(f"3. Pipeline flow, {args.scenes} scenes x {args.frames} frames (render + experts)")
-        report += pipeline_report(first, second, again)
+        report += pipeline_report(run)
     report.append("4. Peak RSS growth, ingest + perceive one scene (fresh process each)")
     report += bench_memory(*args.memory_frames, args.seed)
     report.append(f"total benchmark wall {time.perf_counter() - started:.0f} s")

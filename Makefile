@@ -1,0 +1,36 @@
+# Set-up and everyday commands. Each target creates the virtualenv it needs on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0          # the CPU wheel first: nothing may pull a CUDA build
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## the main job on the embedded default: SQLite + CPU, no servers
+	$(BIN)/r4d demo
+
+test: $(STAMP)  ## the whole suite, PostgreSQL and server tests included (needs PostgreSQL on 127.0.0.1:5432)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## without the slow, server and browser tests
+	$(BIN)/pytest -m "not slow and not postgres and not prefect_server and not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pipeline.py
+
+clean:
+	rm -rf $(VENV) r4d-data .pytest_cache

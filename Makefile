@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0          # the CPU wheel first: nothing may pull a CUDA build
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install -q -e ".[dev]"
+	# pyrender 0.1.45 pins PyOpenGL 3.1.0, which cannot drive OSMesa; 3.1.7 renders through EGL and OSMesa.
+	# pip then warns about pyrender's pin; that warning is expected.
+	$(BIN)/pip install -q --no-deps PyOpenGL==3.1.7
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -101,12 +102,10 @@ def pipeline_report(run: dict) -> list[str]:
     io_s = sum((end - start).total_seconds() for *_, start, end in runs) - expert_s
     model_s, wall = render_s + expert_s, run["wall"]
     ingest_s, perceive_s = run["tasks"].get("render", 0.0), run["tasks"].get("perceive", 0.0)
-    again = run["again"]
+    again, kinds = run["again"], ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
     return [
         f"  first run wall           {wall:8.2f} s",
-        f"  model time               {model_s:8.2f} s  (render {render_s:.2f}, "
-        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
-        + ")",
+        f"  model time               {model_s:8.2f} s  (render {render_s:.2f}, {kinds})",
         f"  wall / model time        {wall / model_s:8.2f} x",
         "  where the wall time went:",
         f"    render-scene tasks     {ingest_s:8.2f} s  = render {render_s:.2f} + encode/probe/store "
@@ -119,19 +118,19 @@ def pipeline_report(run: dict) -> list[str]:
     ]
 
 
-def bench_tracker(per_region: int) -> list[str]:
+def bench_tracker() -> list[str]:
     from dataclasses import replace
 
     from sqlalchemy import select
 
     import db
     from db.models import Clip, ExpertRun
-    from flows.perceive.flow import clip_input
+    from flows.perceive.flow import ExpertChoice, clip_input
     from flows.perceive.queries import select_queries
     from flows.stage import open_stage
     from model.experts.lucas_kanade import LucasKanadeTracker
 
-    stage = open_stage()
+    stage, per_region = open_stage(), ExpertChoice().points_per_region
     frames_n = points_frames = 0
     track_s = recorded_s = 0.0
     with db.session_scope(stage.database_url) as session:
@@ -157,11 +156,8 @@ def bench_tracker(per_region: int) -> list[str]:
     ]
 
 
-def status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
+def status_mb(field: str) -> float:
+    return int(re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)[1]) / 1024
 
 
 def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
@@ -186,26 +182,16 @@ def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
         spec = random_scene_spec(seed, num_frames=100)
         warm_up = spec.model_copy(update={"seed": seed + 10_000, "num_frames": 20})  # another key: really renders
         run(warm_up)  # imports, GL context, codecs, database: not counted
-        base_kb = status_kb("VmRSS")
+        base_mb = status_mb("VmRSS")
         Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
         clips = run(spec.model_copy(update={"num_frames": num_frames}))
-        print(
-            json.dumps({"base_mb": base_kb / 1024, "growth_mb": (status_kb("VmHWM") - base_kb) / 1024, "clips": clips})
-        )
+        print(json.dumps({"base_mb": base_mb, "growth_mb": status_mb("VmHWM") - base_mb, "clips": clips}))
 
 
 def bench_memory(short: int, long: int, seed: int) -> list[str]:
     def measure(frames: int, clip_seconds: float) -> dict:
-        command = [
-            sys.executable,
-            __file__,
-            "--memory-child",
-            str(frames),
-            "--clip-seconds",
-            str(clip_seconds),
-            "--seed",
-            str(seed),
-        ]
+        options = f"--memory-child {frames} --clip-seconds {clip_seconds} --seed {seed}"
+        command = [sys.executable, __file__, *options.split()]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
@@ -226,15 +212,7 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=8, help="scenes in the pipeline run (default: 8)")
     parser.add_argument("--frames", type=int, default=40, help="frames per scene (default: 40)")
     parser.add_argument("--render-scenes", type=int, default=3, help="scenes rendered for 1. (default: 3)")
-    parser.add_argument("--per-region", type=int, default=24, help="tracked points per region (default: 24)")
-    parser.add_argument(
-        "--memory-frames",
-        type=int,
-        nargs=2,
-        default=(100, 400),
-        metavar=("SHORT", "LONG"),
-        help="scene lengths compared for memory (default: 100 400)",
-    )
+    parser.add_argument("--memory-frames", type=int, nargs=2, default=(100, 400), help="default: 100 400")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first scene (default: 0)")
     parser.add_argument("--memory-child", type=int, metavar="FRAMES", help=argparse.SUPPRESS)
     parser.add_argument("--clip-seconds", type=float, default=10.0, help=argparse.SUPPRESS)
@@ -250,7 +228,7 @@ def main() -> None:
         report += bench_render(args.render_scenes, args.frames, args.seed + 1000)
         run = run_pipeline(args.scenes, args.frames)
         report.append("2. Lucas-Kanade tracker (pre-decoded frames of the pipeline's clips)")
-        report += bench_tracker(args.per_region)
+        report += bench_tracker()
         report.append(f"3. Pipeline flow, {args.scenes} scenes x {args.frames} frames (render + experts)")
         report += pipeline_report(run)
     report.append("4. Peak RSS growth, ingest + perceive one scene (fresh process each)")

@@ -65,8 +65,15 @@ def demo(
 
 
 @app.command()
-def ingest(paths: Paths = None, synthetic: Synthetic = 0, seed: Seed = 0, frames: Frames = 40, spec: Specs = None,
-           sample_fps: SampleFps = None, clip_seconds: ClipSeconds = 10.0):
+def ingest(
+    paths: Paths = None,
+    synthetic: Synthetic = 0,
+    seed: Seed = 0,
+    frames: Frames = 40,
+    spec: Specs = None,
+    sample_fps: SampleFps = None,
+    clip_seconds: ClipSeconds = 10.0,
+):
     """Probe and store video files and/or render synthetic scenes, and cut them into clips."""
     from flows.ingest.flow import ingest as ingest_flow
 
@@ -79,7 +86,9 @@ def ingest(paths: Paths = None, synthetic: Synthetic = 0, seed: Seed = 0, frames
 @app.command()
 def perceive(
     video_id: Annotated[list[int] | None, typer.Option(help="Only these videos (repeatable); default all.")] = None,
-    segmenter: Segmenter = "oracle", tracker: Tracker = "lucas-kanade", depth: Depth = "oracle",
+    segmenter: Segmenter = "oracle",
+    tracker: Tracker = "lucas-kanade",
+    depth: Depth = "oracle",
     points_per_region: PerRegion = 24,
 ):
     """Run segmentation, point tracking and depth experts over the clips of ingested videos."""
@@ -91,15 +100,26 @@ def perceive(
 
 
 @app.command()
-def pipeline(paths: Paths = None, synthetic: Synthetic = 0, seed: Seed = 0, frames: Frames = 40, spec: Specs = None,
-             sample_fps: SampleFps = None, clip_seconds: ClipSeconds = 10.0, segmenter: Segmenter = "oracle",
-             tracker: Tracker = "lucas-kanade", depth: Depth = "oracle", points_per_region: PerRegion = 24):
+def pipeline(
+    paths: Paths = None,
+    synthetic: Synthetic = 0,
+    seed: Seed = 0,
+    frames: Frames = 40,
+    spec: Specs = None,
+    sample_fps: SampleFps = None,
+    clip_seconds: ClipSeconds = 10.0,
+    segmenter: Segmenter = "oracle",
+    tracker: Tracker = "lucas-kanade",
+    depth: Depth = "oracle",
+    points_per_region: PerRegion = 24,
+):
     """Ingest then perceive, end to end; re-running skips finished work and resumes after a crash."""
     from flows.pipeline import pipeline as pipeline_flow
 
     started = time.perf_counter()
     result = pipeline_flow(
-        paths=[str(p) for p in paths or []], synthetic=_synthetic(synthetic, seed, frames, spec),
+        paths=[str(p) for p in paths or []],
+        synthetic=_synthetic(synthetic, seed, frames, spec),
         sampling=_sampling(sample_fps, clip_seconds),
         experts_choice=_experts(segmenter, tracker, depth, points_per_region),
     )

@@ -29,8 +29,9 @@ class SyntheticScenes(BaseModel, extra="forbid"):
 
     def specs(self) -> list[SceneSpec]:
         drawn = [
-            random_scene_spec(self.seed + i, num_frames=self.num_frames, width=self.width, height=self.height,
-                              fps=self.fps)
+            random_scene_spec(
+                self.seed + i, num_frames=self.num_frames, width=self.width, height=self.height, fps=self.fps
+            )
             for i in range(self.count)
         ]
         return drawn + [load_scene_spec(Path(p)) for p in self.spec_files]

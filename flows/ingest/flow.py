@@ -45,8 +45,12 @@ def _record(stage: Stage, source_key: str, **fields) -> int:
 
 def _probe_fields(info: VideoProbe) -> dict:
     return dict(
-        num_frames=info.num_frames, fps=info.fps, width=info.width, height=info.height,
-        duration_s=info.duration_s, codec=info.codec,
+        num_frames=info.num_frames,
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        duration_s=info.duration_s,
+        codec=info.codec,
     )
 
 
@@ -57,8 +61,14 @@ def _add_clips(stage: Stage, video_id: int, timestamps: np.ndarray, sampling: Cl
         for clip in planned:
             if clip.key not in have:
                 session.add(
-                    Clip(video_id=video_id, clip_key=clip.key, frame_indices=clip.frame_indices,
-                         timestamps=clip.timestamps, start_s=clip.timestamps[0], end_s=clip.timestamps[-1])
+                    Clip(
+                        video_id=video_id,
+                        clip_key=clip.key,
+                        frame_indices=clip.frame_indices,
+                        timestamps=clip.timestamps,
+                        start_s=clip.timestamps[0],
+                        end_s=clip.timestamps[-1],
+                    )
                 )
     return len(planned)
 
@@ -74,8 +84,14 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
     except OSError as error:  # nothing to hash: the path itself is the identity of the failure
         reason = "file does not exist" if isinstance(error, FileNotFoundError) else f"unreadable: {error}"
         logger.warning("skipping %s: %s", file, reason)
-        return _record(stage, f"path:{file}", source_uri=str(file), kind="file", status=Status.FAILED,
-                       error=str(BadVideoError(file, reason)))
+        return _record(
+            stage,
+            f"path:{file}",
+            source_uri=str(file),
+            kind="file",
+            status=Status.FAILED,
+            error=str(BadVideoError(file, reason)),
+        )
     if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
         logger.info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
         return existing.id
@@ -87,10 +103,17 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
         return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=str(error))
     artifact = stage.store.put_file(file)
     video_id = _record(
-        stage, source_key, source_uri=str(file), kind="file", status=Status.DONE, error=None,
-        content_hash=source_key.removeprefix("file:"), video_artifact=artifact,
+        stage,
+        source_key,
+        source_uri=str(file),
+        kind="file",
+        status=Status.DONE,
+        error=None,
+        content_hash=source_key.removeprefix("file:"),
+        video_artifact=artifact,
         timestamps_artifact=stage.store.put_array(info.timestamps),
-        compute_seconds=time.perf_counter() - started, **_probe_fields(info),
+        compute_seconds=time.perf_counter() - started,
+        **_probe_fields(info),
     )
     _add_clips(stage, video_id, info.timestamps, sampling)
     return video_id
@@ -111,10 +134,19 @@ def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int:
         artifact = stage.store.put_file(rendered.video_path)
         content_hash = artifact.removesuffix(".webm")
     video_id = _record(
-        stage, source_key, source_uri=f"synthetic://v{spec.key()[:12]}/seed-{spec.seed}", kind="synthetic",
-        status=Status.DONE, error=None, content_hash=content_hash, video_artifact=artifact,
-        timestamps_artifact=stage.store.put_array(info.timestamps), scene_spec=spec.model_dump(mode="json"),
-        truth_artifact=rendered.truth_key, compute_seconds=rendered.render_seconds, **_probe_fields(info),
+        stage,
+        source_key,
+        source_uri=f"synthetic://v{spec.key()[:12]}/seed-{spec.seed}",
+        kind="synthetic",
+        status=Status.DONE,
+        error=None,
+        content_hash=content_hash,
+        video_artifact=artifact,
+        timestamps_artifact=stage.store.put_array(info.timestamps),
+        scene_spec=spec.model_dump(mode="json"),
+        truth_artifact=rendered.truth_key,
+        compute_seconds=rendered.render_seconds,
+        **_probe_fields(info),
     )
     _add_clips(stage, video_id, info.timestamps, sampling)
     return video_id

@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 
 from flows.artifacts import content_key
 
-GENERATOR_VERSION = "2"  # 2: depth sampled at pixel centres, like the masks
+# 2: depth sampled at pixel centres, like the masks; 3: a visible track point is on its own object's pixel
+# and on a surface facing the camera
+GENERATOR_VERSION = "3"
 
 # name -> (primitive, (width x, height y, length z) in metres)
 OBJECT_CLASSES: dict[str, tuple[str, tuple[float, float, float]]] = {
@@ -114,8 +116,9 @@ def _validation_summary(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
 
 
-def random_scene_spec(seed: int, *, num_frames: int = 40, width: int = 320, height: int = 240,
-                      fps: float = 10.0) -> SceneSpec:
+def random_scene_spec(
+    seed: int, *, num_frames: int = 40, width: int = 320, height: int = 240, fps: float = 10.0
+) -> SceneSpec:
     """A varied scene: 2-6 objects in view, some moving, turning, entering or leaving; camera static or moving."""
     rng = np.random.default_rng(seed)
     camera = CameraSpec(
@@ -124,8 +127,10 @@ def random_scene_spec(seed: int, *, num_frames: int = 40, width: int = 320, heig
     )
     if rng.random() < 0.35:
         camera = camera.model_copy(
-            update={"velocity": (float(rng.uniform(-0.6, 0.6)), 0.0, float(rng.uniform(-0.4, 0.2))),
-                    "pan_deg_per_s": float(rng.choice([0.0, rng.uniform(-4, 4)]))}
+            update={
+                "velocity": (float(rng.uniform(-0.6, 0.6)), 0.0, float(rng.uniform(-0.4, 0.2))),
+                "pan_deg_per_s": float(rng.choice([0.0, rng.uniform(-4, 4)])),
+            }
         )
     duration = num_frames / fps
     half_width_at = np.tan(np.radians(camera.vertical_fov_deg) / 2) * width / height
@@ -169,5 +174,6 @@ def random_scene_spec(seed: int, *, num_frames: int = 40, width: int = 320, heig
                 yaw_rate_deg=float(rng.choice([-1, 1]) * rng.uniform(20, 90)) if turning else 0.0,
             )
         )
-    return SceneSpec(seed=seed, width=width, height=height, fps=fps, num_frames=num_frames,
-                     camera=camera, objects=objects)
+    return SceneSpec(
+        seed=seed, width=width, height=height, fps=fps, num_frames=num_frames, camera=camera, objects=objects
+    )

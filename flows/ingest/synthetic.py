@@ -21,7 +21,7 @@ from flows.artifacts import ArtifactStore
 from flows.ingest.scene_spec import GENERATOR_VERSION, OBJECT_CLASSES, ObjectSpec, SceneSpec
 from flows.ingest.video_io import WebmWriter
 from model.experts.base import GroundTruth
-from model.geometry import GL_FROM_CV, depth_visible, intrinsics_from_fov, transform
+from model.geometry import GL_FROM_CV, depth_visible, intrinsics_from_fov, sample_map, transform
 
 # Headless rendering: EGL where libEGL exists, else OSMesa. Must be chosen before OpenGL is imported.
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl" if ctypes.util.find_library("EGL") else "osmesa")
@@ -145,9 +145,7 @@ class SceneRenderer:
         self.intrinsics = intrinsics_from_fov(spec.width, spec.height, spec.camera.vertical_fov_deg)
         self.scene = pyrender.Scene(bg_color=[*spec.sky_color, 1.0], ambient_light=[0.45, 0.45, 0.45])
         ground_node = self.scene.add(pyrender.Mesh.from_trimesh(ground_mesh(spec, rng), smooth=False))
-        self.object_nodes = [
-            self.scene.add(pyrender.Mesh.from_trimesh(mesh, smooth=False)) for mesh in self.meshes
-        ]
+        self.object_nodes = [self.scene.add(pyrender.Mesh.from_trimesh(mesh, smooth=False)) for mesh in self.meshes]
         # pyrender's camera puts the principal point at (cx, cy) in continuous pixel units; ours is centred.
         fx, fy = self.intrinsics[0, 0], self.intrinsics[1, 1]
         camera = pyrender.IntrinsicsCamera(fx, fy, spec.width / 2, spec.height / 2, znear=0.05, zfar=200.0)
@@ -158,16 +156,17 @@ class SceneRenderer:
         # it is sampled at pixel centres, like the mask, whereas the colour pass is multisampled and its depth
         # comes from one sub-pixel sample (about 0.4 px off on Mesa: ground points off by ~0.3% of depth).
         self.seg_colors[ground_node] = (0, 0, 0)
-        self.track_points, self.track_objects = self._surface_points(rng)
+        self.track_points, self.track_normals, self.track_objects = self._surface_points(rng)
         self.render_seconds = 0.0
 
-    def _surface_points(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        points, owners = [], []
+    def _surface_points(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        points, normals, owners = [], [], []
         for k, mesh in enumerate(self.meshes):
-            sample, _ = trimesh.sample.sample_surface(mesh, TRACK_POINTS_PER_OBJECT, seed=int(rng.integers(2**31)))
+            sample, faces = trimesh.sample.sample_surface(mesh, TRACK_POINTS_PER_OBJECT, seed=int(rng.integers(2**31)))
             points.append(sample)
+            normals.append(mesh.face_normals[faces])
             owners.append(np.full(len(sample), k))
-        return np.concatenate(points), np.concatenate(owners)
+        return np.concatenate(points), np.concatenate(normals), np.concatenate(owners)
 
     def frames(self) -> Iterator[RenderedFrame]:
         spec = self.spec
@@ -189,15 +188,17 @@ class SceneRenderer:
                 rgb, _ = renderer.render(self.scene)
                 seg, depth = renderer.render(self.scene, pyrender.RenderFlags.SEG, self.seg_colors)
                 self.render_seconds += time.perf_counter() - started
-                yield RenderedFrame(index, t, rgb, depth.astype(np.float32), seg[..., 0].copy(), cam_pose, poses, present)
+                yield RenderedFrame(
+                    index, t, rgb, depth.astype(np.float32), seg[..., 0].copy(), cam_pose, poses, present
+                )
         finally:
             renderer.delete()
 
 
-def point_tracks(
-    renderer: SceneRenderer, frame: RenderedFrame
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where the scene's surface points are in 3D and 2D at this frame, and which are visible (depth test)."""
+def point_tracks(renderer: SceneRenderer, frame: RenderedFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the scene's surface points are in 3D and 2D at this frame, and which are visible: the depth agrees
+    and the pixel shows the point's own object (the depth test alone passes hidden points on an object's
+    underside, whose pixel shows the ground next to it at a depth within the test's tolerance)."""
     world = np.empty_like(renderer.track_points)
     for k, pose in enumerate(frame.object_poses):
         own = renderer.track_objects == k
@@ -205,6 +206,12 @@ def point_tracks(
     cam = transform(np.linalg.inv(frame.camera_pose), world)
     pixels, visible = depth_visible(renderer.intrinsics, cam, frame.depth)
     visible &= frame.present[renderer.track_objects]
+    visible &= sample_map(frame.mask, pixels) == renderer.track_objects + 1
+    # The primitives are convex, so a point whose surface faces away from the camera is hidden by its own object
+    # (the depth test's tolerance, ~2% of the distance, is larger than a small object's depth).
+    rotations = frame.object_poses[renderer.track_objects, :3, :3]
+    normals = np.einsum("nij,nj->ni", rotations, renderer.track_normals)
+    visible &= np.einsum("ni,ni->n", normals, frame.camera_pose[:3, 3] - world) > 0
     return world, np.nan_to_num(pixels, nan=-1.0), visible
 
 

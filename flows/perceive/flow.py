@@ -76,8 +76,17 @@ def _segment(stage: Stage, clip: experts.ClipInput, backend: str, options: dict)
 
     def store_regions(session, run, extras):
         for r in extras["regions"]:
-            session.add(Region(segmentation_run_id=run.id, clip_id=run.clip_id, mark=r["index"], label=r["label"],
-                               bbox=list(r["bbox"]), area=r["area"], score=r["score"]))
+            session.add(
+                Region(
+                    segmentation_run_id=run.id,
+                    clip_id=run.clip_id,
+                    mark=r["index"],
+                    label=r["label"],
+                    bbox=list(r["bbox"]),
+                    area=r["area"],
+                    score=r["score"],
+                )
+            )
 
     return work, store_regions
 

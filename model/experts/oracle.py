@@ -58,7 +58,8 @@ class OracleSegmenter:
 
 @register("tracker", "oracle")
 class OracleTracker:
-    """Lifts each query to 3D with the true depth, moves it with its object, and depth-tests visibility."""
+    """Lifts each query to 3D with the true depth, moves it with its object, and tests visibility as the truth
+    tracks do: the depth agrees and the pixel shows the query's own object (or the background)."""
 
     def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
         truth = _truth(clip)
@@ -74,7 +75,7 @@ class OracleTracker:
         tracks = np.empty((clip.num_frames, len(queries), 2), np.float32)
         visible = np.zeros((clip.num_frames, len(queries)), bool)
         tracks[0], visible[0] = queries, z > 0
-        for t, depth in enumerate(depths, start=1):
+        for t, (depth, mask) in enumerate(zip(depths, masks, strict=True), start=1):
             moved = local.copy()
             for k in np.unique(owner[owner >= 0]):
                 moved[owner == k] = transform(truth.object_poses[t, k], local[owner == k])
@@ -82,7 +83,8 @@ class OracleTracker:
             pixels, seen = depth_visible(truth.intrinsics, cam, depth)
             present = np.where(owner >= 0, truth.object_present[t, np.maximum(owner, 0)], True)
             tracks[t] = np.where(np.isfinite(pixels), pixels, tracks[t - 1])
-            visible[t] = seen & present & (z > 0)
+            on_owner = sample_map(mask, pixels, fill=0).astype(np.int64) - 1 == owner
+            visible[t] = seen & on_owner & present & (z > 0)
         return TrackResult(tracks=tracks, visible=visible)
 
 

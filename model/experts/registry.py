@@ -35,9 +35,7 @@ def create(kind: str, name: str, **options: Any):
     try:
         factory = _REGISTRY[kind][name]
     except KeyError:
-        raise ValueError(
-            f"unknown {kind} backend {name!r}; available: {', '.join(sorted(_REGISTRY[kind]))}"
-        ) from None
+        raise ValueError(f"unknown {kind} backend {name!r}; available: {', '.join(sorted(_REGISTRY[kind]))}") from None
     return factory(**options)
 
 

@@ -26,8 +26,10 @@ SMALL = dict(num_frames=12, width=160, height=120)
 
 def counts(url: str) -> dict[str, int]:
     with db.session_scope(url) as session:
-        return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in (Video, Clip, ExpertRun,
-                                                                                               Region)}
+        return {
+            m.__tablename__: session.scalar(select(func.count()).select_from(m))
+            for m in (Video, Clip, ExpertRun, Region)
+        }
 
 
 def runs(url: str) -> list[tuple]:
@@ -104,8 +106,9 @@ def test_real_footage_oracle_refused_classical_tracker_runs(prefect_harness, r4d
 def test_killed_run_resumes_without_redoing_work(prefect_harness, r4d_env):
     url = r4d_env["database_url"]
     command = [sys.executable, "-m", "flows.cli", "pipeline", "--synthetic", "6", "--frames", "60"]
-    child = subprocess.Popen(command, env=r4d_env["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    child = subprocess.Popen(
+        command, env=r4d_env["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 300
     try:
         while time.time() < deadline:

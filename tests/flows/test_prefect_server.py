@@ -25,12 +25,21 @@ def free_port() -> int:
 def prefect_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_UI_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+    }
     prefect = shutil.which("prefect", path=os.path.dirname(sys.executable))
-    log = open(home / "server.log", "wb")
-    server = subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    log_path = home / "server.log"
+    with open(log_path, "wb") as log:  # the child keeps its own handle
+        server = subprocess.Popen(
+            [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/api"
     deadline = time.time() + 120
     while True:
@@ -41,19 +50,21 @@ def prefect_server(tmp_path_factory):
             pass
         if server.poll() is not None or time.time() > deadline:
             server.kill()
-            pytest.fail(f"Prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
+            pytest.fail(f"Prefect server did not start: {log_path.read_text()[-2000:]}")
         time.sleep(0.5)
     yield url
     server.terminate()
     server.wait(timeout=30)
-    log.close()
 
 
 def test_pipeline_runs_on_prefect_server(prefect_server, r4d_env):
     env = {**r4d_env["env"], "PREFECT_API_URL": prefect_server}
     done = subprocess.run(
         [sys.executable, "-m", "flows.cli", "pipeline", "--synthetic", "1", "--frames", "12"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     flows = {f["id"]: f["name"] for f in httpx.post(f"{prefect_server}/flows/filter", json={}).json()}

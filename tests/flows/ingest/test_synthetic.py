@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from flows.artifacts import ArtifactStore
-from flows.ingest.scene_spec import CameraSpec, ObjectSpec, SceneSpec, random_scene_spec
+from flows.ingest.scene_spec import OBJECT_CLASSES, CameraSpec, ObjectSpec, SceneSpec, random_scene_spec
 from flows.ingest.synthetic import SceneRenderer, load_truth, render_scene
 from flows.ingest.video_io import iter_frames, probe
 from model.geometry import project, sample_map, transform, unproject
@@ -120,7 +120,9 @@ def test_depth_and_masks_agree_with_the_3d_scene(seed):
                 & (local[:, 1] <= h + tol[1])
                 & (np.abs(local[:, 2]) <= length / 2 + tol[2])
             )
-            corners = transform(np.linalg.inv(frame.camera_pose), transform(frame.object_poses[k], _box_corners(extent)))
+            corners = transform(
+                np.linalg.inv(frame.camera_pose), transform(frame.object_poses[k], _box_corners(extent))
+            )
             assert (corners[:, 2] > 0).all()
             uv = project(intrinsics, corners)
             (x0, y0), (x1, y1) = uv.min(axis=0) - 0.5, uv.max(axis=0) + 0.5  # pixel extents, not centres
@@ -146,6 +148,7 @@ def test_truth_tracks_land_on_their_object(seed, rendered):
     spec, store, _, arrays, meta = rendered[seed]
     owners = arrays["track_objects"]
     tracks2d, visible = arrays["tracks2d"], arrays["track_visible"]
+    depths = list(store.iter_frames(meta["depth"]))
     assert tracks2d.shape == (spec.num_frames, len(owners), 2) and visible.shape == tracks2d.shape[:2]
     hits, total = 0, 0
     for t, mask in enumerate(store.iter_frames(meta["masks"])):
@@ -156,9 +159,29 @@ def test_truth_tracks_land_on_their_object(seed, rendered):
         # an object without pixels has no visible point, and a visible point belongs to a present object
         assert not (seen & (arrays["pixel_counts"][t, owners] == 0)).any()
         assert arrays["object_present"][t, owners[seen]].all()
+        # ... and sits where the depth map has its depth (the depth test of visibility)
+        z = transform(np.linalg.inv(arrays["camera_poses"][t]), arrays["tracks3d"][t, seen].astype(np.float64))[:, 2]
+        seen_depth = sample_map(depths[t], tracks2d[t, seen].astype(np.float64))
+        assert np.all(np.abs(seen_depth - z) <= 0.02 * z + 0.03)
     print(f"seed {seed}: {hits / total:.2%} of {total} visible truth track points on their object's mask")
     assert total > 0.2 * visible.size
     assert hits / total >= 0.97
+
+    # a visible point faces the camera (the far side of an object is hidden by the object itself): checked with
+    # the exact normals of boxes (the face the point lies on) and balls (radial)
+    checked = 0
+    for t in range(spec.num_frames):
+        for k, obj in enumerate(spec.objects):
+            own = visible[t] & (owners == k)
+            normals = _analytic_normals(OBJECT_CLASSES[obj.cls][0], obj.extent(), arrays["track_points_local"][own])
+            if normals is None or not own.any():
+                continue
+            world_normals = normals @ arrays["object_poses"][t, k, :3, :3].T
+            to_camera = arrays["camera_poses"][t, :3, 3] - arrays["tracks3d"][t, own]
+            cosine = np.einsum("ni,ni->n", world_normals, to_camera) / np.linalg.norm(to_camera, axis=1)
+            assert (cosine > -0.1).all(), (t, obj.cls, cosine.min())
+            checked += own.sum()
+    assert checked > 50
 
     # the 3D tracks are the local surface points moved by the object poses
     local = arrays["track_points_local"].astype(np.float64)
@@ -167,6 +190,21 @@ def test_truth_tracks_land_on_their_object(seed, rendered):
             own = owners == k
             expected = transform(arrays["object_poses"][t, k], local[own])
             assert np.allclose(arrays["tracks3d"][t, own], expected, atol=1e-4)
+
+
+def _analytic_normals(shape: str, extent: np.ndarray, local: np.ndarray) -> np.ndarray | None:
+    """Outward unit normals at surface points of a box (of the face each lies on) or a ball; None for others."""
+    centre = np.array([0.0, extent[1] / 2, 0.0])
+    offset = (local - centre) / (extent / 2)  # in [-1, 1] inside the box
+    if shape == "sphere":
+        normals = offset / (extent / 2)
+        return normals / np.linalg.norm(normals, axis=1, keepdims=True)
+    if shape == "box":
+        face = np.abs(offset).argmax(axis=1)
+        normals = np.zeros_like(local)
+        normals[np.arange(len(local)), face] = np.sign(offset[np.arange(len(local)), face])
+        return normals
+    return None
 
 
 def test_truth_bundle_arrays(rendered):
@@ -184,8 +222,10 @@ def test_truth_bundle_arrays(rendered):
     assert np.array_equal(truth.camera_poses, arrays["camera_poses"][[2, 5, 9]])
     assert np.array_equal(truth.object_poses, arrays["object_poses"][[2, 5, 9]])
     masks = list(truth.masks())
-    assert len(masks) == 3 and all((np.bincount(m.ravel(), minlength=k + 1)[1:] == arrays["pixel_counts"][i]).all()
-                                   for m, i in zip(masks, [2, 5, 9], strict=True))
+    assert len(masks) == 3 and all(
+        (np.bincount(m.ravel(), minlength=k + 1)[1:] == arrays["pixel_counts"][i]).all()
+        for m, i in zip(masks, [2, 5, 9], strict=True)
+    )
     assert len(list(truth.depth())) == 3 and len(list(truth.depth())) == 3  # re-iterable
 
 
@@ -223,7 +263,7 @@ def test_objects_leave_enter_appear_and_disappear(tmp_path):
     gone = np.flatnonzero(counts[:, 0] == 0)
     assert len(gone) >= 3 and (gone == np.arange(gone[0], spec.num_frames)).all()
     assert not visible[gone[0] :, car].any()
-    assert (np.diff(counts[: gone[0], 0]) <= 0).all()  # it only ever gets smaller while it leaves
+    assert (counts[gone[0] - 3 : gone[0], 0] < counts[0, 0]).all()  # it shrinks as it crosses the edge
 
     # the person starts outside the view and walks in
     person = owners == 1
@@ -233,7 +273,7 @@ def test_objects_leave_enter_appear_and_disappear(tmp_path):
     # the ball exists from 0.5 s on, the barrel until 1 s
     assert (arrays["object_present"][:, 2] == (times >= 0.5)).all()
     assert (arrays["object_present"][:, 3] == (times < 1.0)).all()
-    assert (counts[times < 0.5, 2] == 0).all() and (counts[times >= 0.5, 2] > 50).all()
+    assert (counts[times < 0.5, 2] == 0).all() and (counts[times >= 0.5, 2] > 10).all()
     assert (counts[times < 1.0, 3] > 50).all() and (counts[times >= 1.0, 3] == 0).all()
     assert not visible[np.ix_(times < 0.5, owners == 2)].any()
     assert not visible[np.ix_(times >= 1.0, owners == 3)].any()
@@ -292,21 +332,18 @@ def _traced_peak(spec: SceneSpec, root: Path) -> int:
 
 
 def test_render_scene_streams_frames(tmp_path):
-    """Peak Python/numpy memory does not grow with the number of frames.
+    """Peak Python/numpy memory (tracemalloc sees numpy's buffers) does not grow with the number of frames.
 
-    At 320x240 one frame's RGB + depth + mask is ~0.6 MB, so holding 80 frames would add ~50 MB, whereas
-    render_scene buffers at most one store window (16 frames) of depth and masks; everything that does grow
-    with length (poses, point tracks) is a few kB per frame. Comparing 20 with 80 frames (rather than 20 with
-    60) leaves the 1.6x bound far from both outcomes: streaming measures ~1.1x, keeping frames would be ~3x+.
-    A warm-up render first, so that one-off allocations (imports, shader programs) count in neither.
+    render_scene holds at most one store window (16 frames) of depth and masks; what does grow with length
+    (poses, point tracks) is a few kB per frame. Why 20 against 80 frames rather than 60: the window's buffers
+    and their compression copies dominate the peak (~18 MB at 240x180), so a renderer that kept every frame
+    (8 bytes a pixel) would only reach ~1.55x at 60 frames, under the 1.6x bound; at 80 frames streaming
+    measures ~1.02x and keeping the frames ~2.1x, both far from the bound. A warm-up render first, so that
+    one-off allocations (imports, shader programs, caches) count in neither measurement.
     """
-    render_scene(random_scene_spec(4, num_frames=2, width=320, height=240), ArtifactStore(str(tmp_path / "w")),
-                 tmp_path / "warm.webm")
-    peaks = {}
-    for n in (20, 80):
-        spec = random_scene_spec(4, num_frames=n, width=320, height=240)
-        peaks[n] = _traced_peak(spec, tmp_path / f"n{n}")
+    size = {"width": 240, "height": 180}
+    render_scene(random_scene_spec(4, num_frames=2, **size), ArtifactStore(str(tmp_path / "w")), tmp_path / "w.webm")
+    peaks = {n: _traced_peak(random_scene_spec(4, num_frames=n, **size), tmp_path / f"n{n}") for n in (20, 80)}
     print(f"tracemalloc peak: 20 frames {peaks[20] / 1e6:.1f} MB, 80 frames {peaks[80] / 1e6:.1f} MB")
-    frame_bytes = 320 * 240 * (3 + 4 + 1)
-    assert peaks[20] > 16 * frame_bytes // 2  # sanity: frame buffers are visible to tracemalloc
+    assert peaks[20] > 16 * 240 * 180 * 4  # sanity: a window of depth frames is visible to tracemalloc
     assert peaks[80] < 1.6 * peaks[20]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,6 @@ import trimesh
 from flows.artifacts import ArtifactStore
 from flows.ingest.scene_spec import GENERATOR_VERSION, OBJECT_CLASSES, ObjectSpec, SceneSpec
 from flows.ingest.video_io import WebmWriter
-from model.experts.base import GroundTruth
 from model.geometry import GL_FROM_CV, depth_visible, intrinsics_from_fov, sample_map, transform
 
 # Headless rendering: EGL where libEGL exists, else OSMesa. Must be chosen before OpenGL is imported.
@@ -265,19 +264,3 @@ def render_scene(spec: SceneSpec, store: ArtifactStore, video_path: Path) -> Ren
     }
     truth_key = store.put_bundle(arrays, meta)
     return RenderedScene(video_path, truth_key, renderer.render_seconds, n)
-
-
-def load_truth(store: ArtifactStore, truth_key: str, frame_indices: Sequence[int]) -> GroundTruth:
-    """The truth of a scene restricted to a clip's frames; depth and masks stay streamed from the store."""
-    arrays, meta = store.get_bundle(truth_key)
-    indices = np.asarray(frame_indices)
-    return GroundTruth(
-        intrinsics=arrays["intrinsics"],
-        camera_poses=arrays["camera_poses"][indices],
-        object_poses=arrays["object_poses"][indices],
-        object_present=arrays["object_present"][indices],
-        extents=arrays["extents"],
-        classes=meta["classes"],
-        depth=lambda: store.iter_frames(meta["depth"], indices),
-        masks=lambda: store.iter_frames(meta["masks"], indices),
-    )

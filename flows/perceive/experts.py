@@ -47,7 +47,7 @@ class Stopwatch:
 
 @dataclass
 class RunOutcome:
-    run_id: int
+    run_id: int | None  # None: not run (an upstream run failed)
     status: str
     output: str | None
     error: str | None

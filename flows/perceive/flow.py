@@ -7,6 +7,7 @@ and the other clips go on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from sqlalchemy import select
 import db
 import model.experts as experts
 from db.models import Clip, Region, Status, Video
+from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
 from flows.perceive.experts import RunOutcome, Stopwatch, run_expert
 from flows.perceive.queries import select_queries
@@ -40,8 +42,6 @@ class ExpertChoice(BaseModel, extra="forbid"):
 
 
 def clip_input(stage: Stage, clip: Clip, video: Video) -> experts.ClipInput:
-    from flows.ingest.synthetic import load_truth
-
     path = stage.store.local_path(video.video_artifact)
     indices = np.asarray(clip.frame_indices)
     truth = load_truth(stage.store, video.truth_artifact, indices) if video.truth_artifact else None
@@ -135,8 +135,6 @@ def _depth(stage: Stage, clip: experts.ClipInput, backend: str, options: dict):
 
 
 def _timed(clip: experts.ClipInput, io: Stopwatch) -> experts.ClipInput:
-    from dataclasses import replace
-
     return replace(clip, frames=io.frames(clip.frames))
 
 
@@ -163,7 +161,7 @@ def perceive_clip(clip_id: int, choice: ExpertChoice) -> dict[str, RunOutcome]:
     if choice.tracker != SKIP:
         options = choice.options.get("tracker", {})
         if choice.segmenter != SKIP and seg_output is None:
-            outcomes["tracker"] = RunOutcome(-1, Status.FAILED, None, "segmentation failed", skipped=False)
+            outcomes["tracker"] = RunOutcome(None, Status.FAILED, None, "not run: segmentation failed", skipped=False)
         else:
             config = {**base, "options": options, "segmentation": seg_output, "per_region": choice.points_per_region}
             work, _ = _track(stage, clip, choice.tracker, options, seg_output, choice.points_per_region)

@@ -13,7 +13,8 @@ import pytest
 
 from flows.artifacts import ArtifactStore
 from flows.ingest.scene_spec import OBJECT_CLASSES, CameraSpec, ObjectSpec, SceneSpec, random_scene_spec
-from flows.ingest.synthetic import SceneRenderer, load_truth, render_scene
+from flows.ingest.synthetic import SceneRenderer, render_scene
+from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames, probe
 from model.geometry import project, sample_map, transform, unproject
 

@@ -10,7 +10,8 @@ import pytest
 
 from flows.artifacts import ArtifactStore
 from flows.ingest.scene_spec import CameraSpec, ObjectSpec, SceneSpec, random_scene_spec
-from flows.ingest.synthetic import load_truth, render_scene
+from flows.ingest.synthetic import render_scene
+from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
 from flows.perceive.queries import select_queries
 from model.experts import ClipInput, ExpertInputError, create

@@ -127,6 +127,70 @@ def pipeline(
 
 
 @app.command()
+def generate(
+    clip_id: Annotated[list[int] | None, typer.Option(help="Only these clips (repeatable); default all.")] = None,
+    segmenter: Segmenter = "oracle",
+    tracker: Tracker = "lucas-kanade",
+    depth: Depth = "oracle",
+    seed: Annotated[int, typer.Option(help="Seed for wording, options and balancing.")] = 0,
+):
+    """Turn done expert runs into balanced multiple-choice questions in the nine R4D-Bench categories."""
+    from flows.generate.flow import ExpertSelection
+    from flows.generate.flow import generate as generate_flow
+    from flows.generate.questions.base import GenerateConfig
+
+    started = time.perf_counter()
+    result = generate_flow(
+        clip_ids=clip_id,
+        selection=ExpertSelection(segmenter=segmenter, tracker=tracker, depth=depth),
+        config=GenerateConfig(seed=seed),
+    )
+    _report({"questions": result}, time.perf_counter() - started)
+
+
+@app.command()
+def quality(
+    scenes: Annotated[int, typer.Option(help="Synthetic scenes to measure on.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the first scene.")] = 10_000,
+    frames: Frames = 40,
+    tracker: Annotated[list[str] | None, typer.Option(help="Tracker backends to compare (repeatable).")] = None,
+):
+    """Label accuracy per category and tracker against synthetic ground truth, with a blind baseline."""
+    from flows.generate.quality import measure_quality
+    from flows.generate.questions.base import GenerateConfig
+    from flows.ingest.flow import ingest as ingest_flow
+    from flows.perceive.flow import clips_to_perceive
+    from flows.perceive.flow import perceive as perceive_flow
+    from flows.stage import open_stage
+
+    trackers = tracker or ["oracle", "lucas-kanade"]
+    video_ids = ingest_flow(scenes=_synthetic(scenes, seed, frames, None).specs())
+    stage = open_stage()
+    clip_ids = clips_to_perceive(stage, video_ids)
+    for name in trackers:
+        perceive_flow(video_ids=video_ids, experts_choice=_experts("oracle", name, "oracle", 24))
+        _quality_table(measure_quality(stage, clip_ids, "oracle", name, "oracle", GenerateConfig()))
+
+
+def _quality_table(report: dict) -> None:
+    table = Table(title=f"label accuracy, {report['backends']} ({report['clips']} clips)")
+    for column in ("category", "items", "accuracy", "filtered", "blind", "chance"):
+        table.add_column(column)
+
+    def pct(value):
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    for code, row in report["categories"].items():
+        table.add_row(
+            code, str(row["items"]), pct(row["accuracy"]), pct(row["filtered"]), pct(row["blind"]), pct(row["chance"])
+        )
+    console.print(table)
+    console.print(f"overall accuracy {pct(report['overall_accuracy'])}")
+    balance = report["balance"]
+    console.print(f"balancing: {balance['input']} candidates -> {balance['kept']} items; dropped {balance['dropped']}")
+
+
+@app.command()
 def status():
     """Counts of videos, clips, regions and expert runs in the database."""
     _report({}, None)
@@ -142,12 +206,40 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     console.print(f"schema at {revision}: {resolve_url()}")
 
 
+def _questions_table(database_url: str, examples: int = 3) -> None:
+    from sqlalchemy import func, select
+
+    import db
+    from db.models import QuestionItem
+    from flows.generate.questions.base import CATEGORIES
+
+    with db.session_scope(database_url) as session:
+        per_category = dict(
+            session.execute(select(QuestionItem.category, func.count()).group_by(QuestionItem.category))
+        )
+        samples = session.scalars(select(QuestionItem).order_by(QuestionItem.id).limit(examples)).all()
+        if not per_category:
+            return
+        table = Table(title="question items")
+        table.add_column("category")
+        table.add_column("items")
+        for code, name in CATEGORIES.items():
+            table.add_row(f"{code} {name}", str(per_category.get(code, 0)))
+        console.print(table)
+        for item in samples:
+            options = "  ".join(f"({chr(65 + i)}) {o}" for i, o in enumerate(item.options))
+            console.print(
+                f"[bold]{item.category}[/bold] {item.question}\n    {options}  -> {chr(65 + item.answer_index)}"
+            )
+
+
 def _report(result: dict, seconds: float | None) -> None:
     from flows.stage import open_stage
     from flows.summary import summarize
 
     stage = open_stage()
     summary = summarize(stage.database_url)
+    _questions_table(stage.database_url)
     table = Table(title="expert runs")
     for column in ("kind", "backend", "status", "count", "compute s"):
         table.add_column(column)

@@ -9,10 +9,12 @@ from pydantic import BaseModel
 
 import db
 from db.models import Status, Video
+from flows.generate.flow import ExpertSelection, generate
+from flows.generate.questions.base import GenerateConfig
 from flows.ingest.clips import ClipSampling
 from flows.ingest.flow import ingest
 from flows.ingest.scene_spec import SceneSpec, load_scene_spec, random_scene_spec
-from flows.perceive.flow import ExpertChoice, perceive
+from flows.perceive.flow import SKIP, ExpertChoice, clips_to_perceive, perceive
 from flows.stage import open_stage
 
 
@@ -43,11 +45,18 @@ def pipeline(
     synthetic: SyntheticScenes | None = None,
     sampling: ClipSampling | None = None,
     experts_choice: ExpertChoice | None = None,
+    generate_config: GenerateConfig | None = None,
 ) -> dict:
-    """Everything from sources to stored expert outputs; safe to re-run, resumes where a crash stopped it."""
+    """Sources -> expert outputs -> question items; safe to re-run, resumes where a crash stopped it."""
     video_ids = ingest(paths=paths, scenes=(synthetic or SyntheticScenes()).specs(), sampling=sampling)
     stage = open_stage()
     with db.session_scope(stage.database_url) as session:
         ok = [v for v in video_ids if session.get(Video, v).status == Status.DONE]
-    runs = perceive(video_ids=ok, experts_choice=experts_choice)
-    return {"videos": len(video_ids), "videos_ok": len(ok), "expert_runs": runs}
+    choice = experts_choice or ExpertChoice()
+    runs = perceive(video_ids=ok, experts_choice=choice)
+    result = {"videos": len(video_ids), "videos_ok": len(ok), "expert_runs": runs}
+    if SKIP not in (choice.segmenter, choice.tracker, choice.depth):  # questions need all three capabilities
+        selection = ExpertSelection(segmenter=choice.segmenter, tracker=choice.tracker, depth=choice.depth)
+        clip_ids = clips_to_perceive(stage, ok)
+        result["questions"] = generate(clip_ids=clip_ids, selection=selection, config=generate_config)
+    return result

@@ -41,9 +41,9 @@ def travelled(obj: ObjectSpec, t: float) -> float:
 
 
 def yaw_matrix(yaw_deg: float) -> np.ndarray:
-    """Rotation about the world's vertical (y) axis, counter-clockwise seen from above."""
+    """Rotation about the world's vertical (y) axis, counter-clockwise seen from above (+x turns towards -z)."""
     c, s = np.cos(np.radians(yaw_deg)), np.sin(np.radians(yaw_deg))
-    return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]])
+    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
 
 
 def object_pose(obj: ObjectSpec, t: float) -> np.ndarray:

@@ -37,6 +37,8 @@ class ExpertChoice(BaseModel, extra="forbid"):
     depth: str = "oracle"
     points_per_region: int = Field(24, ge=1)
     """Tracked points sampled in each region (whole frame when there is no segmenter)."""
+    background_points: int = Field(32, ge=0)
+    """Tracked points sampled off the regions (with a segmenter): they let camera motion be estimated."""
     options: dict[str, dict] = Field(default_factory=dict)
     """Backend options by kind, e.g. {"tracker": {"fb_threshold": 0.5}}."""
 
@@ -91,7 +93,15 @@ def _segment(stage: Stage, clip: experts.ClipInput, backend: str, options: dict)
     return work, store_regions
 
 
-def _track(stage: Stage, clip: experts.ClipInput, backend: str, options: dict, seg_output: str | None, per_region):
+def _track(
+    stage: Stage,
+    clip: experts.ClipInput,
+    backend: str,
+    options: dict,
+    seg_output: str | None,
+    per_region: int,
+    background: int,
+):
     def work(io: Stopwatch):
         with io:
             first = next(clip.frames())
@@ -100,7 +110,7 @@ def _track(stage: Stage, clip: experts.ClipInput, backend: str, options: dict, s
                 seg = stage.store.get_json(seg_output)
                 labels = next(stage.store.iter_frames(seg["masks"], [0]))
                 marks = [r["index"] for r in seg["regions"]]
-        queries, query_marks = select_queries(first, labels, marks, per_region)
+        queries, query_marks = select_queries(first, labels, marks, per_region, background=background)
         tracker = experts.create("tracker", backend, **options)
         result = tracker.track(_timed(clip, io), queries)
         expected = (clip.num_frames, len(queries))
@@ -128,7 +138,7 @@ def _depth(stage: Stage, clip: experts.ClipInput, backend: str, options: dict):
         if result.camera_poses is not None:
             arrays["camera_poses"] = result.camera_poses
         with io:
-            key = stage.store.put_bundle(arrays, {"metric": result.metric, "depth": writer.close()})
+            key = stage.store.put_bundle(arrays, {"metric": result.metric, "depth": writer.close(), **result.extra})
         return key, {}
 
     return work, None
@@ -163,8 +173,16 @@ def perceive_clip(clip_id: int, choice: ExpertChoice) -> dict[str, RunOutcome]:
         if choice.segmenter != SKIP and seg_output is None:
             outcomes["tracker"] = RunOutcome(None, Status.FAILED, None, "not run: segmentation failed", skipped=False)
         else:
-            config = {**base, "options": options, "segmentation": seg_output, "per_region": choice.points_per_region}
-            work, _ = _track(stage, clip, choice.tracker, options, seg_output, choice.points_per_region)
+            config = {
+                **base,
+                "options": options,
+                "segmentation": seg_output,
+                "per_region": choice.points_per_region,
+                "background": choice.background_points,
+            }
+            work, _ = _track(
+                stage, clip, choice.tracker, options, seg_output, choice.points_per_region, choice.background_points
+            )
             outcomes["tracker"] = run_expert(stage, clip_id, "tracker", choice.tracker, config, work)
     if choice.depth != SKIP:
         options = choice.options.get("depth", {})

@@ -63,7 +63,7 @@ class DepthResult:
     metric: bool  # True: metres; False: relative (affine-invariant) depth
     depth: Iterator[np.ndarray]  # per frame (H, W) float32, 0 = unknown
     camera_poses: np.ndarray | None = None  # (T, 4, 4) world-from-camera (OpenCV axes) when known
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # e.g. "relative_noise": the backend's relative depth uncertainty
 
 
 class Segmenter(Protocol):

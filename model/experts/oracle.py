@@ -95,4 +95,10 @@ class OracleDepth:
     def estimate(self, clip: ClipInput) -> DepthResult:
         truth = _truth(clip)
         depth: Iterator[np.ndarray] = truth.depth()
-        return DepthResult(intrinsics=truth.intrinsics, metric=True, depth=depth, camera_poses=truth.camera_poses)
+        return DepthResult(
+            intrinsics=truth.intrinsics,
+            metric=True,
+            depth=depth,
+            camera_poses=truth.camera_poses,
+            extra={"relative_noise": 0.0},
+        )

@@ -1,0 +1,96 @@
+"""From one clip's facts to question candidates: propose, evaluate, refuse what the evidence cannot answer, render."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from flows.artifacts import content_key
+from flows.generate.facts import ClipFacts
+from flows.generate.questions import MODULES
+from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered, pick
+
+
+@dataclass
+class Candidate:
+    clip_id: int
+    query: Query
+    evaluation: Evaluation
+    rendered: Rendered
+
+    @property
+    def category(self) -> str:
+        return self.query.category
+
+    @property
+    def template(self) -> str:
+        return self.rendered.template
+
+    @property
+    def question(self) -> str:
+        return self.rendered.question
+
+    @property
+    def options(self) -> list[str]:
+        return self.rendered.options
+
+    @property
+    def option_values(self) -> list:
+        return self.rendered.option_values
+
+    @property
+    def answer_index(self) -> int:
+        return self.rendered.answer_index
+
+    @property
+    def margin(self) -> float:
+        return self.evaluation.margin
+
+    @property
+    def query_key(self) -> tuple:
+        return (self.clip_id, self.query)
+
+
+@dataclass
+class ClipCandidates:
+    candidates: list[Candidate]
+    proposed: Counter  # per category
+    refused: Counter  # per (category, reason)
+
+
+def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandidates:
+    """Every question the facts can answer with a safe margin; the rest is counted by reason, never asked."""
+    rng = np.random.default_rng([config.seed, facts.clip_id or 0])
+    out = ClipCandidates([], Counter(), Counter())
+    for category, module in MODULES.items():
+        for query in module.propose(facts, config):
+            out.proposed[category] += 1
+            evaluation = module.evaluate(query, facts, config)
+            if evaluation.value is None or evaluation.margin < 1:
+                out.refused[(category, evaluation.reason or "margin below 1")] += 1
+                continue
+            rendered = module.render(query, evaluation, rng, config)
+            out.candidates.append(Candidate(facts.clip_id, query, evaluation, rendered))
+    return out
+
+
+def true_answer(candidate: Candidate, truth: ClipFacts, config: GenerateConfig) -> int | None:
+    """The option the exact facts support for the same query (None: no option is right)."""
+    evaluation = MODULES[candidate.category].evaluate(candidate.query, truth, config)
+    return pick(candidate.option_values, evaluation.value, config.numeric_ratio)
+
+
+def item_key(source_key: str, clip_key: str, run_keys: list[str], candidate: Candidate) -> str:
+    """Identity of a stored item: the clip, the expert runs behind it, and the structured query."""
+    query = candidate.query
+    return content_key(
+        source_key,
+        clip_key,
+        sorted(run_keys),
+        query.category,
+        query.kind,
+        list(query.marks),
+        [list(p) for p in query.params],
+    )

@@ -1,0 +1,153 @@
+"""The `generate` flow: expert outputs -> 4D facts -> question candidates -> run-level balance -> stored items.
+
+Balancing sees every candidate of the run at once (answer letters, category mix, answer dominance), so it
+happens after all clips are processed, never per shard. Items are keyed by clip, expert runs and query: a
+re-run with the same inputs stores nothing new.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from pydantic import BaseModel
+from sqlalchemy import select
+
+import db
+from db.models import Clip, QuestionItem, Region, Status, Video
+from flows.generate.balance import balance
+from flows.generate.engine import Candidate, generate_candidates, item_key
+from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
+from flows.generate.questions.base import GenerateConfig
+from flows.generate.som import draw_marks, encode_png
+from flows.ingest.video_io import iter_frames
+from flows.progress import progress
+from flows.stage import Stage, open_stage
+
+
+class ExpertSelection(BaseModel, extra="forbid"):
+    """Whose outputs questions are generated from (the backends of done expert runs)."""
+
+    segmenter: str = "oracle"
+    tracker: str = "lucas-kanade"
+    depth: str = "oracle"
+
+
+@task(cache_policy=NONE, task_run_name="facts and candidates of clip {clip_id}")
+def clip_candidates(clip_id: int, selection: ExpertSelection, config: GenerateConfig):
+    stage = open_stage()
+    evidence = find_evidence(stage, clip_id, selection.segmenter, selection.tracker, selection.depth)
+    if evidence is None:
+        return None, None
+    return evidence, generate_candidates(expert_facts(stage, evidence), config)
+
+
+def som_image(stage: Stage, evidence: ClipEvidence) -> str:
+    """The clip's first frame with every region outlined and numbered, stored as PNG."""
+    seg = stage.store.get_json(evidence.runs["segmenter"].output_artifact)
+    labels = next(stage.store.iter_frames(seg["masks"], [0]))
+    frame = next(iter_frames(Path(stage.store.local_path(evidence.video_artifact)), evidence.frame_indices[:1]))
+    marks = [r["index"] for r in seg["regions"]]
+    return stage.store.put_bytes(encode_png(draw_marks(frame, labels, marks)), ".png")
+
+
+def store_items(
+    stage: Stage, kept: list[Candidate], evidence_by_clip: dict[int, ClipEvidence], config: GenerateConfig
+) -> int:
+    by_clip: dict[int, list[Candidate]] = {}
+    for candidate in kept:
+        by_clip.setdefault(candidate.clip_id, []).append(candidate)
+    added = 0
+    for clip_id, candidates in by_clip.items():
+        evidence = evidence_by_clip[clip_id]
+        run_keys = [run.run_key for run in evidence.runs.values()]
+        keys = [item_key(evidence.source_key, evidence.clip_key, run_keys, c) for c in candidates]
+        with db.session_scope(stage.database_url) as session:
+            have = set(session.scalars(select(QuestionItem.item_key).where(QuestionItem.item_key.in_(keys))))
+            fresh = [(k, c) for k, c in zip(keys, candidates, strict=True) if k not in have]
+            if not fresh:
+                continue
+            som = som_image(stage, evidence)
+            regions = {
+                r.mark: r.id
+                for r in session.scalars(
+                    select(Region).where(Region.segmentation_run_id == evidence.runs["segmenter"].id)
+                )
+            }
+            provenance_runs = {kind: {"run_id": r.id, "backend": r.backend} for kind, r in evidence.runs.items()}
+            for key, c in fresh:
+                session.add(
+                    QuestionItem(
+                        item_key=key,
+                        clip_id=clip_id,
+                        category=c.category,
+                        template=c.template,
+                        question=c.question,
+                        options=c.options,
+                        answer_index=c.answer_index,
+                        region_ids=[regions[m] for m in c.query.marks],
+                        som_image_artifact=som,
+                        margin=float(c.margin),
+                        confidence=None,
+                        provenance={
+                            "expert_runs": provenance_runs,
+                            "query": {
+                                "kind": c.query.kind,
+                                "marks": list(c.query.marks),
+                                "params": [list(p) for p in c.query.params],
+                            },
+                            "value": c.evaluation.value,
+                            "option_values": c.option_values,
+                            "facts": c.evaluation.facts,
+                            "config": config.model_dump(),
+                        },
+                    )
+                )
+            added += len(fresh)
+    return added
+
+
+@flow(name="generate", log_prints=True)
+def generate(
+    clip_ids: list[int] | None = None,
+    selection: ExpertSelection | None = None,
+    config: GenerateConfig | None = None,
+) -> dict:
+    """Question items for the clips (all clips by default) whose chosen expert runs are done."""
+    selection, config = selection or ExpertSelection(), config or GenerateConfig()
+    stage = open_stage()
+    with db.session_scope(stage.database_url) as session:
+        query = select(Clip.id).join(Video).where(Video.status == Status.DONE).order_by(Clip.id)
+        if clip_ids is not None:
+            query = query.where(Clip.id.in_(clip_ids))
+        ids = list(session.scalars(query))
+    candidates: list[Candidate] = []
+    evidence_by_clip: dict[int, ClipEvidence] = {}
+    proposed, refused, missing = Counter(), Counter(), 0
+    for clip_id in progress(ids, "generate questions"):
+        evidence, result = clip_candidates(clip_id, selection, config)
+        if evidence is None:
+            missing += 1
+            continue
+        evidence_by_clip[clip_id] = evidence
+        candidates += result.candidates
+        proposed.update(result.proposed)
+        refused.update(result.refused)
+    kept, report = balance(candidates, rng=np.random.default_rng(config.seed))
+    added = store_items(stage, kept, evidence_by_clip, config)
+    if missing:
+        get_run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)
+    return {
+        "clips": len(evidence_by_clip),
+        "clips_without_expert_runs": missing,
+        "proposed": sum(proposed.values()),
+        "refused": sum(refused.values()),
+        "candidates": len(candidates),
+        "kept": len(kept),
+        "stored": added,
+        "per_category": dict(Counter(c.category for c in kept)),
+        "balance": report,
+    }

@@ -1,0 +1,78 @@
+"""Label accuracy of generated questions, measured against the exact truth of synthetic scenes.
+
+For every item the pipeline would keep, the same structured query is evaluated on the scene's exact facts and
+the option they support is compared with the machine's answer. Reported per category, next to the share of
+proposed questions that were refused and a blind baseline (text and options only) that must stay near chance.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from flows.generate.balance import balance
+from flows.generate.blind import blind_baseline
+from flows.generate.engine import Candidate, generate_candidates, true_answer
+from flows.generate.inputs import expert_facts, find_evidence, truth_facts
+from flows.generate.questions.base import CATEGORIES, GenerateConfig
+from flows.progress import progress
+from flows.stage import Stage
+
+
+def measure_quality(
+    stage: Stage, clip_ids: list[int], segmenter: str, tracker: str, depth: str, config: GenerateConfig
+) -> dict:
+    kept_all: list[Candidate] = []
+    truths = {}
+    proposed, refused, refusal_reasons = Counter(), Counter(), Counter()
+    for clip_id in progress(clip_ids, f"quality {segmenter}/{tracker}/{depth}"):
+        evidence = find_evidence(stage, clip_id, segmenter, tracker, depth)
+        if evidence is None or evidence.truth_artifact is None:
+            continue
+        result = generate_candidates(expert_facts(stage, evidence), config)
+        truths[clip_id] = truth_facts(stage, evidence)
+        kept_all += result.candidates
+        proposed.update(result.proposed)
+        for (category, reason), n in result.refused.items():
+            refused[category] += n
+            refusal_reasons[f"{category}: {reason}"] += n
+    kept, report = balance(kept_all, rng=np.random.default_rng(config.seed))
+    right, total = Counter(), Counter()
+    wrong_examples = defaultdict(list)
+    for candidate in kept:
+        truth = true_answer(candidate, truths[candidate.clip_id], config)
+        total[candidate.category] += 1
+        if truth == candidate.answer_index:
+            right[candidate.category] += 1
+        elif len(wrong_examples[candidate.category]) < 3:
+            wrong_examples[candidate.category].append(
+                {
+                    "clip": candidate.clip_id,
+                    "question": candidate.question,
+                    "options": candidate.options,
+                    "machine": candidate.answer_index,
+                    "truth": truth,
+                    "facts": candidate.evaluation.facts,
+                }
+            )
+    blind = blind_baseline(kept, seed=config.seed)
+    categories = {
+        code: {
+            "items": total[code],
+            "accuracy": right[code] / total[code] if total[code] else None,
+            "filtered": refused[code] / proposed[code] if proposed[code] else None,
+            "blind": blind.get(code, {}).get("accuracy"),
+            "chance": blind.get(code, {}).get("chance"),
+        }
+        for code in CATEGORIES
+    }
+    return {
+        "backends": f"{segmenter}/{tracker}/{depth}",
+        "clips": len(truths),
+        "categories": categories,
+        "overall_accuracy": sum(right.values()) / max(sum(total.values()), 1),
+        "refusal_reasons": dict(refusal_reasons.most_common(12)),
+        "wrong_examples": dict(wrong_examples),
+        "balance": report,
+    }

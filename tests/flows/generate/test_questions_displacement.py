@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from flows.generate.questions import displacement
+from tests.flows.generate.factories import CONFIG, answered, ask, check_all, clip, region
+
+
+def test_displacement_and_path_of_a_corner():
+    corner = region(1)
+    t = np.arange(40) / 10
+    corner.centre[:, 0] = np.minimum(t, 2.0)  # 2 m along x, then 1.9 m along z
+    corner.centre[:, 2] = np.maximum(t - 2.0, 0.0)
+    facts = clip(corner)
+    assert ask(displacement, facts, "displacement", 1).value == pytest.approx(np.hypot(2, 1.9), rel=0.02)
+    assert ask(displacement, facts, "path", 1).value == pytest.approx(3.9, rel=0.03)
+    rendered = check_all(displacement, facts, CONFIG)
+    assert {r.template.split(".")[1] for r in rendered} == {"displacement", "path"}
+
+
+def test_still_or_barely_moving_regions_are_not_asked():
+    facts = clip(region(1), region(2, (0, 2), (0.12, 0)))
+    assert answered(displacement, facts, CONFIG) == []
+    assert "barely moves" in ask(displacement, facts, "path", 2).reason
+
+
+def test_a_region_leaving_early_is_not_asked():
+    leaving = region(1, (0, 0), (2.0, 0), visible=np.arange(40) < 15)
+    assert ask(displacement, clip(leaving), "displacement", 1).reason == "region rarely visible"
+
+
+def test_relative_depth_asks_nothing():
+    assert answered(displacement, clip(region(1, (0, 0), (1.0, 0)), metric=False), CONFIG) == []

@@ -88,28 +88,50 @@ def deduplicate(items: Sequence[C]) -> list[C]:
     return [item for i, item in enumerate(items) if i in keep]
 
 
-def cap_answer_dominance(items: Sequence[C], max_share: float = 0.5) -> list[C]:
-    """Within each template, no answer text may be the answer of more than `max_share` of the template's kept items;
-    the lowest-margin excess goes. The default 0.5 suits templates with only two plausible answers (left/right):
-    a cap below 1/k wipes out a template with k possible answers. A template whose answer never varies is dropped
-    whole, since it teaches nothing but its prior."""
-    by_template: dict[str, list[int]] = defaultdict(list)
-    for i, item in enumerate(items):
-        by_template[item.template].append(i)
-    drop = set()
-    for indices in by_template.values():
-        by_answer: dict[str, list[int]] = defaultdict(list)
-        for i in indices:
-            by_answer[answer_text(items[i])].append(i)
-        kept = len(indices)
-        while True:  # dropping shrinks the template, which lowers the cap: iterate to the largest consistent size
-            allowed = math.floor(max_share * kept + 1e-9)
-            now = sum(min(len(group), allowed) for group in by_answer.values())
+def _cap_shares(items: Sequence[Candidate], groups: dict[Hashable, dict[Hashable, list[int]]], allowance) -> set[int]:
+    """Indices to drop so that within every group no answer key holds more than `allowance(group, kept)` items;
+    the lowest-margin excess goes first."""
+    drop: set[int] = set()
+    for key, by_answer in groups.items():
+        kept = sum(len(members) for members in by_answer.values())
+        while True:  # dropping shrinks the group, which lowers the cap: iterate to the largest consistent size
+            allowed = allowance(key, kept)
+            now = sum(min(len(members), allowed) for members in by_answer.values())
             if now == kept:
                 break
             kept = now
-        for group in by_answer.values():
-            drop.update(_by_margin(items, group)[allowed:])
+        for members in by_answer.values():
+            drop.update(_by_margin(items, members)[allowed:])
+    return drop
+
+
+def cap_answer_dominance(items: Sequence[C], max_share: float = 0.5) -> list[C]:
+    """Within each template, no answer text may be the answer of more than `max_share` of the template's kept items;
+    the lowest-margin excess goes. A template whose answer never varies is dropped whole, since it teaches nothing
+    but its prior."""
+    groups: dict[Hashable, dict[Hashable, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i, item in enumerate(items):
+        groups[item.template][answer_text(item)].append(i)
+    drop = _cap_shares(items, groups, lambda _key, kept: math.floor(max_share * kept + 1e-9))
+    return [item for i, item in enumerate(items) if i not in drop]
+
+
+def equalize_numeric_ranks(items: Sequence[C], step_ratio: float = 1.5) -> list[C]:
+    """Numeric answers must not be guessable from where the options lie: items are grouped by template and by the
+    position of their option grid (its geometric centre, in option steps), and within a group no rank of the
+    correct number among the numbers may be the answer more often than its fair share."""
+    groups: dict[Hashable, dict[Hashable, list[int]]] = defaultdict(lambda: defaultdict(list))
+    ranks_of: dict[Hashable, int] = {}
+    for i, item in enumerate(items):
+        answer = item.option_values[item.answer_index]
+        numbers = sorted(float(v) for v in item.option_values if not isinstance(v, str))
+        if isinstance(answer, str) or len(numbers) < 2 or min(numbers) <= 0:
+            continue
+        centre = round(float(np.mean(np.log(numbers))) / math.log(step_ratio))
+        key = (item.template, centre)
+        ranks_of[key] = len(numbers)
+        groups[key][numbers.index(float(answer))].append(i)
+    drop = _cap_shares(items, groups, lambda key, kept: math.ceil(kept / ranks_of[key] - 1e-9))
     return [item for i, item in enumerate(items) if i not in drop]
 
 
@@ -198,23 +220,26 @@ def balance(
     items: Sequence[C],
     *,
     rng: np.random.Generator,
-    max_share: float = 0.5,
+    max_share: float = 0.35,
     target: dict[str, float] | None = None,
     max_over_target: float = 2.0,
+    step_ratio: float = 1.5,
     keep_numeric_order: bool = True,
 ) -> tuple[list[C], dict]:
     """Deduplicate, cap answer dominance, mix categories, then place answers; returns the kept items and a report
     of what each step dropped and the final letters per category."""
     unique = deduplicate(items)
     capped = cap_answer_dominance(unique, max_share)
-    mixed, missing = mix_categories(capped, target, rng, max_over_target)
+    even = equalize_numeric_ranks(capped, step_ratio)
+    mixed, missing = mix_categories(even, target, rng, max_over_target)
     placed = assign_answer_positions(mixed, rng, keep_numeric_order)
     report = {
         "input": len(items),
         "dropped": {
             "duplicates": len(items) - len(unique),
             "answer_dominance": len(unique) - len(capped),
-            "category_mix": len(capped) - len(mixed),
+            "numeric_ranks": len(capped) - len(even),
+            "category_mix": len(even) - len(mixed),
         },
         "missing_categories": missing,
         "kept": len(placed),

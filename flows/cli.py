@@ -145,7 +145,8 @@ def generate(
         selection=ExpertSelection(segmenter=segmenter, tracker=tracker, depth=depth),
         config=GenerateConfig(seed=seed),
     )
-    _report({"questions": result}, time.perf_counter() - started)
+    summary = {k: result[k] for k in ("clips", "clips_without_expert_runs", "proposed", "refused", "kept", "stored")}
+    _report({"questions": summary, "dropped by balancing": result["balance"]["dropped"]}, time.perf_counter() - started)
 
 
 @app.command()
@@ -214,9 +215,8 @@ def _questions_table(database_url: str, examples: int = 3) -> None:
     from flows.generate.questions.base import CATEGORIES
 
     with db.session_scope(database_url) as session:
-        per_category = dict(
-            session.execute(select(QuestionItem.category, func.count()).group_by(QuestionItem.category))
-        )
+        rows = session.execute(select(QuestionItem.category, func.count()).group_by(QuestionItem.category))
+        per_category = {category: count for category, count in rows}
         samples = session.scalars(select(QuestionItem).order_by(QuestionItem.id).limit(examples)).all()
         if not per_category:
             return

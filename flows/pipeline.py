@@ -58,5 +58,6 @@ def pipeline(
     if SKIP not in (choice.segmenter, choice.tracker, choice.depth):  # questions need all three capabilities
         selection = ExpertSelection(segmenter=choice.segmenter, tracker=choice.tracker, depth=choice.depth)
         clip_ids = clips_to_perceive(stage, ok)
-        result["questions"] = generate(clip_ids=clip_ids, selection=selection, config=generate_config)
+        questions = generate(clip_ids=clip_ids, selection=selection, config=generate_config)
+        result["questions"] = {k: v for k, v in questions.items() if k != "balance"}
     return result

@@ -10,7 +10,10 @@ from flows.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("verb", [[], ["demo"], ["ingest"], ["perceive"], ["pipeline"], ["status"], ["db", "upgrade"]])
+@pytest.mark.parametrize(
+    "verb",
+    [[], ["demo"], ["ingest"], ["perceive"], ["pipeline"], ["generate"], ["quality"], ["status"], ["db", "upgrade"]],
+)
 def test_every_verb_has_help(verb):
     result = runner.invoke(app, [*verb, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

@@ -93,7 +93,8 @@ def _consensus(
     for drawn in range(batch, tries + batch, batch):
         agree = _best_agreement(rng.random((batch, n)).argsort(axis=1)[:, :3], src, dst, tol)
         best = agree if agree.sum() > best.sum() else best
-        if drawn >= np.log(0.01) / np.log(max(1 - best.mean() ** 3, 1e-12)):
+        inlier_share = best.mean()
+        if inlier_share > 0 and drawn >= np.log(0.01) / np.log(max(1 - inlier_share**3, 1e-12)):
             break
     return best
 

@@ -34,7 +34,10 @@ def _truth(clip: ClipInput) -> GroundTruth:
 
 @register("segmenter", "oracle")
 class OracleSegmenter:
-    """Regions are the objects visible on the first frame (numbered left to right); masks are exact."""
+    """Regions are the objects visible on the first frame; masks are exact.
+
+    Marks follow the scene's object order, which carries no spatial information: numbering left to right would let
+    "<obj_1> is left of <obj_2>" be answered from the text alone."""
 
     def __init__(self, min_area: int = 64):
         self.min_area = min_area
@@ -46,10 +49,10 @@ class OracleSegmenter:
         for k in range(len(truth.classes)):
             ys, xs = np.nonzero(first == k + 1)
             if len(xs) >= self.min_area:
-                candidates.append((xs.mean(), k, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)))
+                candidates.append((k, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)))
         lookup = np.zeros(256, dtype=np.uint16)  # object label -> region mark
         regions = []
-        for mark, (_, k, bbox) in enumerate(sorted(candidates), start=1):
+        for mark, (k, bbox) in enumerate(candidates, start=1):
             lookup[k + 1] = mark
             area = int((first == k + 1).sum())
             regions.append(Region(index=mark, bbox=bbox, area=area, label=truth.classes[k]))

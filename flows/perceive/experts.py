@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import select
 
 import db
+import model.experts as experts
 from db.models import ExpertRun, Status
 from flows.artifacts import content_key
 from flows.stage import Stage
@@ -69,6 +70,7 @@ def run_expert(
     compute_seconds. `on_done(session, run, extras)` writes rows derived from the output in the same
     transaction that marks the run done, so a crash never leaves half of them.
     """
+    config = {**config, "version": experts.version(kind, backend)}  # a changed backend never reuses old runs
     run_key = content_key(kind, backend, config)
     with db.session_scope(stage.database_url) as session:
         run = session.scalars(

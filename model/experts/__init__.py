@@ -11,7 +11,7 @@ from model.experts.base import (
     Segmenter,
     TrackResult,
 )
-from model.experts.registry import available, create, register
+from model.experts.registry import available, create, register, version
 
 __all__ = [
     "ClipInput",
@@ -26,4 +26,5 @@ __all__ = [
     "available",
     "create",
     "register",
+    "version",
 ]

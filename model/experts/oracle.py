@@ -32,7 +32,7 @@ def _truth(clip: ClipInput) -> GroundTruth:
     return clip.ground_truth
 
 
-@register("segmenter", "oracle")
+@register("segmenter", "oracle", version="2")
 class OracleSegmenter:
     """Regions are the objects visible on the first frame; masks are exact.
 

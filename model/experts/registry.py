@@ -9,14 +9,15 @@ KINDS = ("segmenter", "tracker", "depth")
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 
 
-def register(kind: str, name: str):
-    """Class decorator: make a backend available as `create(kind, name)`."""
+def register(kind: str, name: str, version: str = "1"):
+    """Class decorator: make a backend available as `create(kind, name)`. Bump `version` whenever the backend's
+    output for the same input changes: it is part of every run's key, so older runs are not reused."""
     if kind not in KINDS:
         raise ValueError(f"unknown expert kind {kind!r}; kinds are {', '.join(KINDS)}")
 
     def decorate(factory):
         _REGISTRY[kind][name] = factory
-        factory.backend_name = name
+        factory.backend_name, factory.backend_version = name, version
         return factory
 
     return decorate
@@ -25,6 +26,11 @@ def register(kind: str, name: str):
 def available(kind: str) -> list[str]:
     _import_backends()
     return sorted(_REGISTRY[kind])
+
+
+def version(kind: str, name: str) -> str:
+    _import_backends()
+    return _REGISTRY[kind][name].backend_version
 
 
 def create(kind: str, name: str, **options: Any):

@@ -62,6 +62,12 @@ def answer_text(item: Candidate) -> str:
     return normalise_text(item.options[item.answer_index])
 
 
+def answer_label(item: Candidate) -> str:
+    """What the answer says, regardless of which region it names: "does not move" for <obj_1> and <obj_2> alike."""
+    value = item.option_values[item.answer_index]
+    return value if isinstance(value, str) and not value.startswith("<obj_") else answer_text(item)
+
+
 def is_numeric(item: Candidate) -> bool:
     return all(not isinstance(value, str) for value in item.option_values)
 
@@ -106,12 +112,12 @@ def _cap_shares(items: Sequence[Candidate], groups: dict[Hashable, dict[Hashable
 
 
 def cap_answer_dominance(items: Sequence[C], max_share: float = 0.5) -> list[C]:
-    """Within each template, no answer text may be the answer of more than `max_share` of the template's kept items;
+    """Within each template, no answer label may be the answer of more than `max_share` of the template's kept items;
     the lowest-margin excess goes. A template whose answer never varies is dropped whole, since it teaches nothing
     but its prior."""
     groups: dict[Hashable, dict[Hashable, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, item in enumerate(items):
-        groups[item.template][answer_text(item)].append(i)
+        groups[item.template][answer_label(item)].append(i)
     drop = _cap_shares(items, groups, lambda _key, kept: math.floor(max_share * kept + 1e-9))
     return [item for i, item in enumerate(items) if i not in drop]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -73,6 +73,24 @@ def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandida
                 continue
             rendered = module.render(query, evaluation, rng, config)
             out.candidates.append(Candidate(facts.clip_id, query, evaluation, rendered))
+    return out
+
+
+def reweight_distractors(candidates: list[Candidate], config: GenerateConfig) -> list[Candidate]:
+    """Second pass over a whole run: re-render label questions with distractors drawn as often as each label is
+    the answer, so a text-only guesser cannot rule out labels that are shown but rarely right."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for c in candidates:
+        if isinstance(c.evaluation.value, str):
+            counts[f"{c.category}.{c.query.kind}"][c.evaluation.value] += 1
+    weighted = config.model_copy(update={"label_weights": {k: dict(v) for k, v in counts.items()}})
+    out = []
+    for i, c in enumerate(candidates):
+        if not isinstance(c.evaluation.value, str):
+            out.append(c)
+            continue
+        rng = np.random.default_rng([config.seed, c.clip_id or 0, i])
+        out.append(replace(c, rendered=MODULES[c.category].render(c.query, c.evaluation, rng, weighted)))
     return out
 
 

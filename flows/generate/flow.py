@@ -19,7 +19,7 @@ from sqlalchemy import select
 import db
 from db.models import Clip, QuestionItem, Region, Status, Video
 from flows.generate.balance import balance
-from flows.generate.engine import Candidate, generate_candidates, item_key
+from flows.generate.engine import Candidate, generate_candidates, item_key, reweight_distractors
 from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
 from flows.generate.questions.base import GenerateConfig
 from flows.generate.som import draw_marks, encode_png
@@ -136,7 +136,7 @@ def generate(
         candidates += result.candidates
         proposed.update(result.proposed)
         refused.update(result.refused)
-    kept, report = balance(candidates, rng=np.random.default_rng(config.seed))
+    kept, report = balance(reweight_distractors(candidates, config), rng=np.random.default_rng(config.seed))
     added = store_items(stage, kept, evidence_by_clip, config)
     if missing:
         get_run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)

@@ -8,7 +8,7 @@ which is what `pick` needs to re-answer with other facts. Answer positions are b
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -43,12 +43,22 @@ def numeric_options(
 
 
 def categorical_options(
-    answer: str, distractors: Sequence[str], n: int, rng: np.random.Generator
+    answer: str,
+    distractors: Sequence[str],
+    n: int,
+    rng: np.random.Generator,
+    weights: Mapping[str, float] | None = None,
 ) -> tuple[list[str], int]:
-    """(values, answer index): the answer and n-1 labels drawn from `distractors`, in random order."""
+    """(values, answer index): the answer and n-1 labels drawn from `distractors`, in random order. With `weights`
+    (how often each label is the answer over the run) distractors are drawn in proportion, so a label is shown
+    about as often as it is right and its presence says nothing about the answer."""
     pool = sorted(set(distractors) - {answer})
     if len(pool) < n - 1:
         raise ValueError(f"{n} options need {n - 1} distractors besides {answer!r}, got {pool}")
-    values = [answer, *rng.choice(pool, n - 1, replace=False).tolist()]
+    p = None
+    if weights:
+        raw = np.array([weights.get(label, 0.0) for label in pool]) + 0.02 * sum(weights.values()) + 1e-9
+        p = raw / raw.sum()
+    values = [answer, *rng.choice(pool, n - 1, replace=False, p=p).tolist()]
     order = rng.permutation(n)
     return [values[i] for i in order], int(np.flatnonzero(order == 0)[0])

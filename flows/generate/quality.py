@@ -13,7 +13,7 @@ import numpy as np
 
 from flows.generate.balance import balance
 from flows.generate.blind import blind_baseline
-from flows.generate.engine import Candidate, generate_candidates, true_answer
+from flows.generate.engine import Candidate, generate_candidates, reweight_distractors, true_answer
 from flows.generate.inputs import expert_facts, find_evidence, truth_facts
 from flows.generate.questions.base import CATEGORIES, GenerateConfig
 from flows.progress import progress
@@ -37,7 +37,7 @@ def measure_quality(
         for (category, reason), n in result.refused.items():
             refused[category] += n
             refusal_reasons[f"{category}: {reason}"] += n
-    kept, report = balance(kept_all, rng=np.random.default_rng(config.seed))
+    kept, report = balance(reweight_distractors(kept_all, config), rng=np.random.default_rng(config.seed))
     right, total = Counter(), Counter()
     wrong_examples = defaultdict(list)
     for candidate in kept:

@@ -85,6 +85,9 @@ class GenerateConfig(BaseModel, extra="forbid"):
     distance_margin: float = 0.25  # m: two distances closer than this (+ depth noise) are a tie: not asked
     angle_margin_deg: float = 20.0  # rotations smaller than this count as "does not turn"
     seed: int = 0
+    label_weights: dict[str, dict[str, float]] = {}
+    """Per "category.kind": how often each label is the answer over the run; set by the engine's second pass so
+    that distractors are shown in proportion (see flows.generate.engine.reweight_distractors)."""
 
 
 def pick(option_values: list[float | str], value: float | str | None, numeric_ratio: float) -> int | None:

@@ -167,7 +167,8 @@ def render_labels(
     """Categorical options: the answer label and distractors (default: every other label), each shown as its text."""
     template, question = phrase(query, templates, rng, **fields)
     pool = texts if distractors is None else distractors
-    values, index = categorical_options(str(evaluation.value), list(pool), config.num_options, rng)
+    weights = config.label_weights.get(f"{query.category}.{query.kind}")
+    values, index = categorical_options(str(evaluation.value), list(pool), config.num_options, rng, weights)
     return Rendered(template, question, [fill(texts[v], **fields) for v in values], values, index)
 
 

@@ -1,6 +1,8 @@
 """Spatial relation (SR): how regions are placed relative to each other and to the camera on one frame. Left and
-right follow the camera's x axis, in front / behind its optical axis, above / below the vertical gap between
-regions. Only one option may be true: a relation that also holds (or nearly) is never offered as a distractor."""
+right follow the camera's x axis, in front / behind its optical axis. A pair is asked as the quadrant one region
+occupies around the other: exactly one of the four is true, and all four are always the options, so (unlike
+"which single relation holds", where only the answer's opposite is ever shown beside it) the option set says
+nothing about the answer. Both components must clear the margin, else the pair is not asked."""
 
 from __future__ import annotations
 
@@ -13,9 +15,7 @@ from flows.generate.facts import ClipFacts
 from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
 from flows.generate.questions.common import (
     answer,
-    dominant,
     eligible,
-    enough,
     evaluator,
     lowest,
     propose_rng,
@@ -26,13 +26,11 @@ from flows.generate.questions.common import (
 )
 
 CATEGORY = "SR"
-RELATIONS = {
-    "front": "{a} is in front of {b} (closer to the camera)",
-    "behind": "{a} is behind {b} (farther from the camera)",
-    "left": "{a} is to the left of {b}",
-    "right": "{a} is to the right of {b}",
-    "above": "{a} is above {b}",
-    "below": "{a} is below {b}",
+QUADRANTS = {
+    "front-left": "{a} is in front of {b} (closer to the camera) and to its left",
+    "front-right": "{a} is in front of {b} (closer to the camera) and to its right",
+    "behind-left": "{a} is behind {b} (farther from the camera) and to its left",
+    "behind-right": "{a} is behind {b} (farther from the camera) and to its right",
 }
 RELATION_QUESTIONS = (
     "Where is {a} relative to {b} {when}, as seen from the camera?",
@@ -69,10 +67,16 @@ def _relation(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluat
     frame = kin.frame_at(facts, query.param("when"))
     a, b = (region(facts, m, config, metric=True, frame=frame) for m in query.marks)
     offsets = kin.offsets(facts, a, b, frame)
-    noise = kin.depth_error(facts, a, frame) + kin.depth_error(facts, b, frame)
-    label, margin, false = dominant(offsets, config.distance_margin, noise)
-    margins = {"another relation is about as strong": margin, "too few clearly false relations": enough(false, config)}
-    return answer(label, margins, offsets={k: round(v, 3) for k, v in offsets.items()}, distractors=false)
+    tolerance = config.distance_margin + kin.depth_error(facts, a, frame) + kin.depth_error(facts, b, frame)
+    depth = "front" if offsets["front"] > 0 else "behind"
+    side = "left" if offsets["left"] > 0 else "right"
+    margins = {
+        "in front / behind too close to call": abs(offsets["front"]) / tolerance,
+        "left / right too close to call": abs(offsets["left"]) / tolerance,
+        "more options than quadrants": 1.0 if config.num_options <= len(QUADRANTS) else 0.0,
+    }
+    shown = {k: round(offsets[k], 3) for k in ("front", "left")}
+    return answer(f"{depth}-{side}", margins, offsets=shown, tolerance=round(tolerance, 3))
 
 
 def _extreme(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
@@ -94,5 +98,4 @@ def render(query: Query, evaluation: Evaluation, rng: np.random.Generator, confi
         words = CRITERIA[query.param("criterion")][0]
         return render_tokens(query, evaluation, rng, EXTREME_QUESTIONS, query.marks, criterion=words)
     a, b = map(token, query.marks)
-    distractors = evaluation.facts["distractors"]
-    return render_labels(query, evaluation, rng, config, RELATION_QUESTIONS, RELATIONS, distractors, a=a, b=b)
+    return render_labels(query, evaluation, rng, config, RELATION_QUESTIONS, QUADRANTS, a=a, b=b)

@@ -65,7 +65,7 @@ def test_every_answer_keeps_its_numbers():
 
 
 def test_a_refused_margin_keeps_the_value_for_re_answering():
-    """One region about as far to the right as behind another: not asked, yet the exact facts still answer."""
-    facts = clip(region(1, (1, -1.05)), region(2, (0, 0)))
+    """One region to the right of another and hardly behind it: not asked, yet the exact facts still answer."""
+    facts = clip(region(1, (1, -0.05)), region(2, (0, 0)))
     evaluation = MODULES["SR"].evaluate(MODULES["SR"].propose(facts, CONFIG)[0], facts, CONFIG)
     assert evaluation.margin < 1 and evaluation.value is not None and "margin" in evaluation.reason

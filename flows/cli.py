@@ -189,6 +189,9 @@ def _quality_table(report: dict) -> None:
     console.print(f"overall accuracy {pct(report['overall_accuracy'])}")
     balance = report["balance"]
     console.print(f"balancing: {balance['input']} candidates -> {balance['kept']} items; dropped {balance['dropped']}")
+    letters = balance["letters"].get("all", {})
+    total = max(sum(letters.values()), 1)
+    console.print("answer letters: " + "  ".join(f"{k} {100 * v / total:.1f}%" for k, v in sorted(letters.items())))
 
 
 @app.command()

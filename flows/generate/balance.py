@@ -113,12 +113,12 @@ def _cap_shares(items: Sequence[Candidate], groups: dict[Hashable, dict[Hashable
 
 def cap_answer_dominance(items: Sequence[C], max_share: float = 0.5) -> list[C]:
     """Within each template, no answer label may be the answer of more than `max_share` of the template's kept items;
-    the lowest-margin excess goes. A template whose answer never varies is dropped whole, since it teaches nothing
-    but its prior."""
+    the lowest-margin excess goes. Each answer keeps at least one item, so a small run is not emptied; a template
+    whose answer never varies keeps just one, which teaches no prior."""
     groups: dict[Hashable, dict[Hashable, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, item in enumerate(items):
         groups[item.template][answer_label(item)].append(i)
-    drop = _cap_shares(items, groups, lambda _key, kept: math.floor(max_share * kept + 1e-9))
+    drop = _cap_shares(items, groups, lambda _key, kept: max(1, math.floor(max_share * kept + 1e-9)))
     return [item for i, item in enumerate(items) if i not in drop]
 
 

@@ -7,6 +7,7 @@ re-run with the same inputs stores nothing new.
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from flows.generate.balance import balance
 from flows.generate.engine import Candidate, generate_candidates, item_key, reweight_distractors
 from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
 from flows.generate.questions.base import GenerateConfig
-from flows.generate.som import draw_marks, encode_png
-from flows.ingest.video_io import iter_frames
+from flows.generate.som import draw_marks, encode_png, mark_video
+from flows.ingest.video_io import WebmWriter, iter_frames
 from flows.progress import progress
 from flows.stage import Stage, open_stage
 
@@ -54,6 +55,32 @@ def som_image(stage: Stage, evidence: ClipEvidence) -> str:
     return stage.store.put_bytes(encode_png(draw_marks(frame, labels, marks)), ".png")
 
 
+def review_fps(timestamps: np.ndarray) -> float:
+    """The constant rate the review clip plays at: the clip's mean sampling rate (30 for a single frame)."""
+    span = float(timestamps[-1] - timestamps[0]) if len(timestamps) > 1 else 0.0
+    return (len(timestamps) - 1) / span if span > 0 else 30.0
+
+
+def marked_clip(stage: Stage, evidence: ClipEvidence) -> dict:
+    """The whole clip with every region outlined and numbered on every frame, for the reviewer: a constant-rate
+    VP8 WebM starting at 0 whose frame i is clip frame i, so a player's frame numbers are ours. Odd sizes lose
+    their last row/column (yuv420p needs even ones)."""
+    seg = stage.store.get_json(evidence.runs["segmenter"].output_artifact)
+    marks = [r["index"] for r in seg["regions"]]
+    fps = review_fps(evidence.timestamps)
+    video = Path(stage.store.local_path(evidence.video_artifact))
+    first = next(iter_frames(video, evidence.frame_indices[:1]))
+    height, width = first.shape[0] // 2 * 2, first.shape[1] // 2 * 2
+    frames = (f[:height, :width] for f in iter_frames(video, evidence.frame_indices))
+    labels = (m[:height, :width] for m in stage.store.iter_frames(seg["masks"]))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "marked.webm"
+        with WebmWriter(path, fps=fps, width=width, height=height) as writer:
+            count = mark_video(frames, labels, marks, writer)
+        key = stage.store.put_file(path, ".webm")
+    return {"artifact": key, "fps": fps, "frames": count, "width": width, "height": height}
+
+
 def store_items(
     stage: Stage, kept: list[Candidate], evidence_by_clip: dict[int, ClipEvidence], config: GenerateConfig
 ) -> int:
@@ -70,7 +97,7 @@ def store_items(
             fresh = [(k, c) for k, c in zip(keys, candidates, strict=True) if k not in have]
             if not fresh:
                 continue
-            som = som_image(stage, evidence)
+            som, review_clip = som_image(stage, evidence), marked_clip(stage, evidence)
             regions = {
                 r.mark: r.id
                 for r in session.scalars(
@@ -94,6 +121,7 @@ def store_items(
                         confidence=None,
                         provenance={
                             "expert_runs": provenance_runs,
+                            "review_clip": review_clip,
                             "query": {
                                 "kind": c.query.kind,
                                 "marks": list(c.query.marks),

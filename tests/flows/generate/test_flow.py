@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 import db
-from db.models import QuestionItem
+from db.models import Clip, QuestionItem
 from flows.generate.quality import measure_quality
 from flows.generate.questions.base import CATEGORIES, GenerateConfig
+from flows.ingest.video_io import iter_frames, probe
 from flows.perceive.flow import ExpertChoice, clips_to_perceive
 from flows.pipeline import SyntheticScenes, pipeline
 from flows.stage import open_stage
@@ -33,6 +36,7 @@ def test_pipeline_generates_items_once(prefect_harness, r4d_env):
             assert store.get_bytes(item.som_image_artifact)[:8] == b"\x89PNG\r\n\x1a\n"
             assert item.provenance["expert_runs"]["tracker"]["backend"] == "oracle"
             assert item.provenance["facts"] and item.region_ids
+        assert_review_clips(session, items, store)
     again = pipeline(synthetic=SCENES, experts_choice=ORACLE)
     assert again["questions"]["stored"] == 0
     with db.session_scope(url) as session:
@@ -48,3 +52,19 @@ def test_oracle_labels_match_ground_truth(prefect_harness, r4d_env):
     assert report["clips"] == 8
     assert report["overall_accuracy"] >= 0.95, report["wrong_examples"]
     assert sum(row["items"] for row in report["categories"].values()) > 20
+
+
+def assert_review_clips(session, items, store):
+    """Each clip's marked review video: VP8 at a constant rate, one frame per clip frame, marks as on the SoM."""
+    for clip_id in {item.clip_id for item in items}:
+        item = next(i for i in items if i.clip_id == clip_id)
+        clip = session.get(Clip, clip_id)
+        review = item.provenance["review_clip"]
+        path = store.local_path(review["artifact"])
+        info = probe(path)
+        assert review["frames"] == info.num_frames == len(clip.frame_indices)
+        assert info.codec == "vp8" and np.allclose(np.diff(info.timestamps), 1 / review["fps"], atol=1e-3)
+        first = next(iter_frames(path, [0])).astype(float)
+        png = np.frombuffer(store.get_bytes(item.som_image_artifact), np.uint8)
+        som = cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        assert first.shape == som.shape and np.abs(first - som).mean() < 6  # the same marks, lossy-encoded

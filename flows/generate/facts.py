@@ -35,6 +35,7 @@ class ClipFacts:
     metric: bool = True  # False: depths are relative, metric questions must not be asked
     depth_noise: float = 0.02  # relative depth uncertainty; margins are scaled by it
     source: str = "experts"  # experts | truth
+    rotation_known: bool = True  # False: the tracks do not follow turning surfaces, rotation is not asked
     provenance: dict = field(default_factory=dict)  # expert run ids / backends behind the facts
 
     def region(self, mark: int) -> RegionFacts:

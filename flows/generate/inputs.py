@@ -13,6 +13,7 @@ from flows.generate.extract import facts_from_experts, facts_from_truth, match_r
 from flows.generate.facts import ClipFacts
 from flows.ingest.truth import load_truth
 from flows.stage import Stage
+from model.experts import registry
 
 DEFAULT_DEPTH_NOISE = 0.02  # relative depth uncertainty assumed when the depth backend states none
 
@@ -86,6 +87,7 @@ def expert_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts:
         metric=depth_meta["metric"],
         depth_noise=depth_meta.get("relative_noise", DEFAULT_DEPTH_NOISE),
     )
+    facts.rotation_known = registry.backend("tracker", evidence.runs["tracker"].backend).follows_rotation
     facts.provenance = {
         kind: {"run_id": run.id, "backend": run.backend, "run_key": run.run_key} for kind, run in evidence.runs.items()
     }

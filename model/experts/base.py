@@ -71,6 +71,10 @@ class Segmenter(Protocol):
 
 
 class PointTracker(Protocol):
+    follows_rotation: bool
+    """Whether a track stays on its surface point while that surface turns. Window trackers (Lucas-Kanade) slide
+    towards the silhouette instead, so the rotation measured from their tracks is not asked about."""
+
     def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
         """Track `queries` (N, 2) pixel x, y given on the clip's first frame through every frame."""
         ...

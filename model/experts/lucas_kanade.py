@@ -85,6 +85,9 @@ class LucasKanadeTracker:
     the next call, so one instance must not track two clips concurrently.
     """
 
+    # Measured: rotation labels from its tracks were right 50% of the time on synthetic scenes (r4d quality).
+    follows_rotation = False
+
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(_OPTION_NAMES))
         if unknown:

@@ -64,6 +64,8 @@ class OracleTracker:
     """Lifts each query to 3D with the true depth, moves it with its object, and tests visibility as the truth
     tracks do: the depth agrees and the pixel shows the query's own object (or the background)."""
 
+    follows_rotation = True
+
     def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
         truth = _truth(clip)
         queries = np.asarray(queries, dtype=np.float64).reshape(-1, 2)

@@ -33,16 +33,20 @@ def version(kind: str, name: str) -> str:
     return _REGISTRY[kind][name].backend_version
 
 
-def create(kind: str, name: str, **options: Any):
-    """Build the backend `name` of `kind`; options go to its constructor."""
+def backend(kind: str, name: str) -> Callable[..., Any]:
+    """The registered class (factory) of `name`, unbuilt: for its declared traits."""
     _import_backends()
     if kind not in KINDS:
         raise ValueError(f"unknown expert kind {kind!r}; kinds are {', '.join(KINDS)}")
     try:
-        factory = _REGISTRY[kind][name]
+        return _REGISTRY[kind][name]
     except KeyError:
         raise ValueError(f"unknown {kind} backend {name!r}; available: {', '.join(sorted(_REGISTRY[kind]))}") from None
-    return factory(**options)
+
+
+def create(kind: str, name: str, **options: Any):
+    """Build the backend `name` of `kind`; options go to its constructor."""
+    return backend(kind, name)(**options)
 
 
 def _import_backends() -> None:

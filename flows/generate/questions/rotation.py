@@ -50,6 +50,8 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
 def turning(facts: ClipFacts, mark: int, config: GenerateConfig) -> tuple[RegionFacts, str, float]:
     """The region, its turn label and that label's margin."""
     a = region(facts, mark, config, dynamic=True)
+    if not facts.rotation_known:
+        raise Refuse("the tracker does not follow turning surfaces")
     if np.count_nonzero(kin.seen(a) & np.isfinite(a.yaw_deg)) < 3:
         raise Refuse("orientation unknown")
     if kin.jumps(facts, a, yaw=True):

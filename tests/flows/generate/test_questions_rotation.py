@@ -36,3 +36,10 @@ def test_unknown_orientation_and_relative_depth():
     r.yaw_deg[:] = np.nan
     assert ask(rotation, clip(r), "turn", 1).reason == "orientation unknown"
     assert answered(rotation, clip(region(1, yaw_rate=30), metric=False), CONFIG)  # degrees need no metric depth
+
+
+def test_not_asked_when_the_tracker_does_not_follow_rotation():
+    facts = clip(region(1, yaw_rate=30))
+    facts.rotation_known = False
+    assert ask(rotation, facts, "turn", 1).reason == "the tracker does not follow turning surfaces"
+    assert not answered(rotation, facts, CONFIG)

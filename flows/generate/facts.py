@@ -19,7 +19,8 @@ class RegionFacts:
     visible: np.ndarray  # (T,) bool: enough of the region is seen at that frame
     truncated: np.ndarray  # (T,) bool: the region touches the image border (sizes unreliable)
     centre: np.ndarray  # (T, 3) world position of the region's 3D centre, NaN where unknown
-    yaw_deg: np.ndarray  # (T,) rotation about the vertical axis since frame 0 (+ = counter-clockwise from above)
+    yaw_deg: np.ndarray  # (T,) rotation about the vertical axis since frame 0 (+ = counter-clockwise from above),
+    # NaN where unknown (too few tracked points left on the region)
     size: np.ndarray  # (3,) width, height, length in metres; NaN where unknown
     area0: int  # pixels on the first frame
     reliability: float = 1.0  # 0..1: how much of the region's evidence (tracks, depth) held up

@@ -226,6 +226,14 @@ def yaw_track(clip: ClipFacts, region: RegionFacts) -> tuple[np.ndarray, np.ndar
     return times, yaw, _smooth(times, yaw[:, None])[:, 0]
 
 
+def yaw_covers_seen_span(region: RegionFacts) -> bool:
+    """Whether the yaw is known on the first and last frames the region is seen on. Tracked points turn away
+    with the surface they sit on; once they are gone the rest of the turn is unmeasured, and a rotation over a
+    shorter span than the one the question is about would be answered wrong."""
+    frames = np.flatnonzero(seen(region))
+    return len(frames) > 0 and bool(np.isfinite(region.yaw_deg[[frames[0], frames[-1]]]).all())
+
+
 def total_rotation(clip: ClipFacts, region: RegionFacts) -> float:
     """Net yaw change in degrees over the seen span (+ = counter-clockwise seen from above)."""
     _, _, smooth = yaw_track(clip, region)

@@ -54,6 +54,8 @@ def turning(facts: ClipFacts, mark: int, config: GenerateConfig) -> tuple[Region
         raise Refuse("the tracker does not follow turning surfaces")
     if np.count_nonzero(kin.seen(a) & np.isfinite(a.yaw_deg)) < 3:
         raise Refuse("orientation unknown")
+    if not kin.yaw_covers_seen_span(a):
+        raise Refuse("orientation lost before the region leaves")
     if kin.jumps(facts, a, yaw=True):
         raise Refuse("orientation jumps (a failed fit on some frames)")
     return a, *kin.turn(facts, a, config.angle_margin_deg)

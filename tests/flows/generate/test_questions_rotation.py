@@ -43,3 +43,10 @@ def test_not_asked_when_the_tracker_does_not_follow_rotation():
     facts.rotation_known = False
     assert ask(rotation, facts, "turn", 1).reason == "the tracker does not follow turning surfaces"
     assert not answered(rotation, facts, CONFIG)
+
+
+def test_not_asked_when_the_orientation_is_lost_before_the_end():
+    r = region(1, yaw_rate=-30)
+    r.yaw_deg[-10:] = np.nan  # the tracked points turned out of sight; the turn went on
+    assert ask(rotation, clip(r), "angle", 1).reason == "orientation lost before the region leaves"
+    assert ask(rotation, clip(r), "turn", 1).reason == "orientation lost before the region leaves"

@@ -26,9 +26,9 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
     import numpy as np
-    from flows.generate.balance import balance
     from prefect.testing.utilities import prefect_test_harness
 
+    from flows.generate.balance import balance
     from flows.generate.engine import generate_candidates
     from flows.generate.inputs import expert_facts, find_evidence
     from flows.generate.questions.base import GenerateConfig

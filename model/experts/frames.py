@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from model.experts.base import ExpertInputError
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -31,7 +33,7 @@ def windows(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray
 def check_frame(frame: np.ndarray, height: int, width: int, name: str, t: int) -> np.ndarray:
     frame = np.asarray(frame)
     if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-        raise ValueError(
+        raise ExpertInputError(
             f"clip {name!r}: frame {t} is {frame.shape} {frame.dtype}, expected ({height}, {width}, 3) uint8"
         )
     return frame

@@ -96,7 +96,7 @@ def test_stabilizer_removes_flicker_on_static_and_follows_motion():
     truth[:, 20:] = 10.0
     raw, frames = [], []
     stabilizer = DepthStabilizer(smoothing=0.7, tolerance=0.1)
-    for t in range(30):
+    for _ in range(30):
         scale = 1 + 0.05 * rng.standard_normal()  # per-frame global scale jitter, as single-image models do
         noisy = (truth * scale * (1 + 0.02 * rng.standard_normal(truth.shape))).astype(np.float32)
         raw.append(noisy)

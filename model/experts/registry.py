@@ -33,6 +33,14 @@ def version(kind: str, name: str) -> str:
     return _REGISTRY[kind][name].backend_version
 
 
+def options(kind: str, name: str) -> list[str]:
+    """Names of the options backend `name` takes (e.g. whether it runs a model: "device", "dtype", "weights")."""
+    import inspect
+
+    _import_backends()
+    return [p for p in inspect.signature(_REGISTRY[kind][name]).parameters if p not in ("self", "options")]
+
+
 def create(kind: str, name: str, **options: Any):
     """Build the backend `name` of `kind`; options go to its constructor."""
     _import_backends()

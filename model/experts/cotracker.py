@@ -10,7 +10,7 @@ import numpy as np
 
 from model.experts.base import ClipInput, TrackResult
 from model.experts.frames import check_frame, windows
-from model.experts.loading import Placement, WeightsError, weights_root
+from model.experts.loading import Placement, WeightsError, cached, weights_root
 from model.experts.registry import register
 
 INSTALL_HINT = (
@@ -48,7 +48,8 @@ class CoTracker3:
                 f"{Path(self.checkpoint).parent}`) or pass checkpoint=<file>"
             )
         factory = CoTrackerPredictor if self.mode == "offline" else CoTrackerOnlinePredictor
-        return factory(checkpoint=self.checkpoint).to(self.placement.torch_device())
+        key = ("cotracker3", str(Path(self.checkpoint).resolve()), self.mode, self.placement)
+        return cached(key, lambda: factory(checkpoint=self.checkpoint).to(self.placement.torch_device()))
 
     def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
         import torch
@@ -62,18 +63,40 @@ class CoTracker3:
             return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)[None].float().to(device)
 
         frames = (check_frame(f, clip.height, clip.width, clip.name, t) for t, f in enumerate(clip.frames()))
-        with torch.inference_mode(), torch.autocast(device.type, self.placement.torch_dtype(), enabled=False):
+        half = self.placement.dtype != "fp32"
+        with torch.inference_mode(), torch.autocast(device.type, self.placement.torch_dtype(), enabled=half):
             if self.mode == "offline":
                 tracks, visible = predictor(video(list(frames)), queries=query)
             else:
-                tracks = visible = None
-                step, buffer, first = predictor.step, [], True
-                for window in windows(frames, step):
-                    buffer = (buffer + window)[-2 * step :]  # the online model looks at the last 2*step frames
-                    if first:
-                        predictor(video_chunk=video(buffer), is_first_step=True, queries=query)
-                        first = False
-                    tracks, visible = predictor(video_chunk=video(buffer))
+                tracks, visible = self._online(predictor, frames, video, query)
         tracks = tracks[0].float().cpu().numpy()[: clip.num_frames]
         visible = visible[0].cpu().numpy().astype(bool)[: clip.num_frames]
-        return TrackResult(tracks=tracks, visible=visible, extra={"mode": self.mode, "checkpoint": self.checkpoint})
+        extra = {"mode": self.mode, "checkpoint": self.checkpoint, "weights_hash": _file_hash(self.checkpoint)}
+        return TrackResult(tracks=tracks, visible=visible, extra=extra)
+
+    @staticmethod
+    def _online(predictor, frames, video, query):
+        """CoTracker's online protocol: a call every `step` frames on the last 2 * step; the first call only
+        registers the queries. Only those 2 * step frames are kept."""
+        step, buffer, first, index = predictor.step, [], True, -1
+        for index, frame in enumerate(frames):
+            if index % step == 0 and index != 0:
+                if first:
+                    predictor(video_chunk=video(buffer), is_first_step=True, queries=query)
+                    first = False
+                else:
+                    predictor(video_chunk=video(buffer))  # the model keeps the tracks of every frame so far
+            buffer = (buffer + [frame])[-2 * step :]
+        if first:
+            predictor(video_chunk=video(buffer), is_first_step=True, queries=query)
+        return predictor(video_chunk=video(buffer[-(index % step) - step - 1 :]))
+
+
+def _file_hash(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -148,7 +148,7 @@ class Loaded:
     path: Path
 
 
-_CACHE: dict[tuple, Loaded] = {}
+_CACHE: dict[tuple, Any] = {}
 
 
 def load(loader: Callable[..., Any], weights: str, backend: str, model_type: str, placement: Placement) -> Loaded:
@@ -166,6 +166,13 @@ def load(loader: Callable[..., Any], weights: str, backend: str, model_type: str
         detail = "; ".join(f"{k}: {sorted(map(str, v))[:5]}" for k, v in problems.items())
         raise WeightsError(f"{backend}: checkpoint {path} does not match {loader.__name__} ({detail})")
     _CACHE[key] = Loaded(model.to(device).eval(), weights_hash(path), path)
+    return _CACHE[key]
+
+
+def cached(key: tuple, build: Callable[[], Any]) -> Any:
+    """One object per worker for `key` (a model not loaded through `load`, e.g. a CoTracker predictor)."""
+    if key not in _CACHE:
+        _CACHE[key] = build()
     return _CACHE[key]
 
 

@@ -104,6 +104,11 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
     except BadVideoError as error:
         logger.warning("skipping %s", error)
         return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=str(error))
+    if not plan_clips(info.timestamps, sampling):
+        reason = f"{info.num_frames} frame(s): too short for a clip of at least {sampling.min_frames} frames"
+        logger.warning("skipping %s: %s", file, reason)
+        error = str(BadVideoError(file, reason))
+        return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=error)
     cuts = find_cuts(step_distances(iter_frames(file))) if sampling.split_at_cuts else []
     if cuts:
         logger.info("%s: shot cuts before frames %s", file, cuts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.experts.base import ClipInput, TrackResult
-from model.experts.frames import check_frame, windows
+from model.experts.frames import check_frame
 from model.experts.loading import Placement, WeightsError, cached, weights_root
 from model.experts.registry import register
 

@@ -36,6 +36,7 @@ class _DepthAnything:
         input_size: int = 518,
         smoothing: float = 0.7,
         tolerance: float = 0.1,
+        align: bool = True,
         fov_deg: float = 60.0,
         intrinsics: list[float] | None = None,
     ):
@@ -48,7 +49,7 @@ class _DepthAnything:
         self.weights = weights or self.default_weights
         self.placement = Placement(device=device, dtype=dtype)
         self.batch_size, self.input_size = batch_size, input_size
-        self.smoothing, self.tolerance = smoothing, tolerance
+        self.smoothing, self.tolerance, self.align = smoothing, tolerance, align
         self.fov_deg, self.intrinsics = fov_deg, intrinsics
 
     def estimate(self, clip: ClipInput) -> DepthResult:
@@ -84,7 +85,7 @@ class _DepthAnything:
 
         device, dtype = self.placement.torch_device(), self.placement.torch_dtype()
         size = self._size(clip.height, clip.width)
-        stabilizer = DepthStabilizer(self.smoothing, self.tolerance)
+        stabilizer = DepthStabilizer(self.smoothing, self.tolerance, self.align)
         reference = None  # the relative model's first-frame median inverse depth
         t = 0
         for window in windows(clip.frames(), self.batch_size):

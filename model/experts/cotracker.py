@@ -44,7 +44,7 @@ class CoTracker3:
             raise WeightsError(
                 f"cotracker3: checkpoint {self.checkpoint} is missing; download {CHECKPOINTS[self.mode]} from the "
                 "Hugging Face repo facebook/cotracker3 "
-                f"(`huggingface-cli download facebook/cotracker3 {CHECKPOINTS[self.mode]} --local-dir "
+                f"(`hf download facebook/cotracker3 {CHECKPOINTS[self.mode]} --local-dir "
                 f"{Path(self.checkpoint).parent}`) or pass checkpoint=<file>"
             )
         factory = CoTrackerPredictor if self.mode == "offline" else CoTrackerOnlinePredictor

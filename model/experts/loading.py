@@ -94,7 +94,7 @@ def _how_to_get(backend: str, hub_id: str | None) -> str:
     hub_id = hub_id or "<hub id>"
     target = weights_root() / hub_id.replace("/", "--")
     return (
-        f"get them on a machine with internet: `huggingface-cli download {hub_id} --local-dir {target}` "
+        f"get them on a machine with internet: `hf download {hub_id} --local-dir {target}` "
         f"(or pass weights=<directory>) for the {backend} backend"
     )
 

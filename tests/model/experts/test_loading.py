@@ -46,7 +46,7 @@ def test_hub_id_offline_and_not_cached_names_file_source_and_place(tmp_path):
         loading.resolve("depth-anything/Depth-Anything-V2-Small-hf", "depth-anything-v2-relative", "depth_anything")
     message = str(error.value)
     assert "HF_HUB_OFFLINE" in message and "model.safetensors" in message
-    assert "huggingface-cli download depth-anything/Depth-Anything-V2-Small-hf" in message
+    assert "hf download depth-anything/Depth-Anything-V2-Small-hf" in message
     assert str(tmp_path / "weights" / "depth-anything--Depth-Anything-V2-Small-hf") in message
 
 

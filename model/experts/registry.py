@@ -55,4 +55,4 @@ def create(kind: str, name: str, **options: Any):
 
 def _import_backends() -> None:
     # Importing a backend module registers it; kept lazy so `import model.experts` stays light.
-    from model.experts import cotracker, depth_anything, lucas_kanade, oracle, sam2  # noqa: F401
+    from model.experts import cotracker, depth_anything, lucas_kanade, oracle, sam, sam2  # noqa: F401

@@ -85,3 +85,28 @@ def sam2_video(path: Path, seed: int = 0) -> Path:
     model = Sam2VideoModel(config).eval()
     model.save_pretrained(path)
     return path
+
+
+def sam(path: Path) -> Path:
+    from transformers import SamConfig, SamModel
+
+    s = SAM2_SIZE
+    config = SamConfig(
+        vision_config=dict(
+            hidden_size=32,
+            output_channels=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=s,
+            patch_size=16,
+            window_size=4,
+            global_attn_indexes=[1],
+            mlp_dim=64,
+            num_pos_feats=16,  # the prompt encoder's point embedding: 2 x 16 = its hidden size
+        ),
+        prompt_encoder_config=dict(hidden_size=32, image_size=s, patch_size=16, mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=32, num_attention_heads=2, mlp_dim=64, iou_head_hidden_dim=32),
+    )
+    model = SamModel(config).eval()
+    model.save_pretrained(path)
+    return path

@@ -2,7 +2,7 @@
 
 Why: single-image depth models predict each frame on its own, so the depth of a wall that does not move
 jumps from frame to frame (a global scale change plus per-pixel noise). Each new frame is first aligned to the
-previous output (scale, and shift for affine-invariant predictions) on the pixels that agree with it, then
+previous output (one scale per frame) on the pixels that agree with it, then
 blended with it where it stayed within `tolerance`: static regions are averaged, moving ones follow the new
 frame at once. Only the previous output is kept, so memory stays flat over a streamed clip.
 """
@@ -15,12 +15,12 @@ import numpy as np
 class DepthStabilizer:
     """Feed frames in clip order; `smoothing` 0 turns blending off, `align` False turns alignment off."""
 
-    def __init__(self, smoothing: float = 0.7, tolerance: float = 0.1, align: bool = True, shift: bool = False):
+    def __init__(self, smoothing: float = 0.7, tolerance: float = 0.1, align: bool = True):
         if not 0.0 <= smoothing < 1.0:
             raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
         if tolerance <= 0:
             raise ValueError(f"tolerance must be > 0, got {tolerance}")
-        self.smoothing, self.tolerance, self.align, self.shift = smoothing, tolerance, align, shift
+        self.smoothing, self.tolerance, self.align = smoothing, tolerance, align
         self.previous: np.ndarray | None = None
 
     def __call__(self, depth: np.ndarray) -> np.ndarray:
@@ -38,17 +38,14 @@ class DepthStabilizer:
         return out
 
     def _aligned(self, depth: np.ndarray, previous: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        x, y = depth[valid].astype(np.float64), previous[valid].astype(np.float64)
-        ratio = np.median(y / x)  # robust first guess, then least squares on the pixels that agree with it
-        agree = np.abs(ratio * x - y) <= 2 * self.tolerance * y
+        # The median ratio, not least squares: with noise in the new frame least squares is biased towards 0
+        # (regression dilution), and chained frame to frame that bias becomes a drift of the whole clip.
+        ratio = previous[valid].astype(np.float64) / depth[valid]
+        scale = np.median(ratio)
+        agree = np.abs(ratio - scale) <= self.tolerance * scale
         if agree.sum() >= 16:
-            x, y = x[agree], y[agree]
-        if self.shift:
-            scale, offset = np.polyfit(x, y, 1)
-            if scale <= 0:
-                return depth
-            return scale * depth + offset
-        return (x @ y / max(x @ x, 1e-12)) * depth
+            scale = np.median(ratio[agree])
+        return scale * depth
 
 
 def flicker(frames: list[np.ndarray], region: np.ndarray | None = None) -> float:

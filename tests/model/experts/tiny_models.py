@@ -82,12 +82,13 @@ def sam2_video(path: Path, seed: int = 0) -> Path:
         memory_fuser_embed_dim=128,
         memory_fuser_intermediate_dim=64,
     )
+    torch.manual_seed(seed)
     model = Sam2VideoModel(config).eval()
     model.save_pretrained(path)
     return path
 
 
-def sam(path: Path) -> Path:
+def sam(path: Path, seed: int = 0) -> Path:
     from transformers import SamConfig, SamModel
 
     s = SAM2_SIZE
@@ -107,6 +108,7 @@ def sam(path: Path) -> Path:
         prompt_encoder_config=dict(hidden_size=32, image_size=s, patch_size=16, mask_input_channels=4),
         mask_decoder_config=dict(hidden_size=32, num_attention_heads=2, mlp_dim=64, iou_head_hidden_dim=32),
     )
+    torch.manual_seed(seed)
     model = SamModel(config).eval()
     model.save_pretrained(path)
     return path

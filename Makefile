@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench bench-experts clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline.py
+
+bench-experts: $(STAMP)  ## expert backends: fps, memory vs clip length, depth flicker, real footage
+	$(BIN)/python benchmarks/experts.py
 
 clean:
 	rm -rf $(VENV) r4d-data .pytest_cache

@@ -32,6 +32,12 @@ Segmenter = Annotated[str, typer.Option(help="Segmentation backend, or 'none'.")
 Tracker = Annotated[str, typer.Option(help="Point tracking backend, or 'none'.")]
 Depth = Annotated[str, typer.Option(help="Depth backend, or 'none'.")]
 PerRegion = Annotated[int, typer.Option(help="Tracked points per region.")]
+Device = Annotated[str, typer.Option(help="Model backends run here: cpu, cuda or cuda:N.")]
+Dtype = Annotated[str, typer.Option(help="Model backends' precision: fp32, fp16 or bf16.")]
+Weights = Annotated[
+    list[str] | None,
+    typer.Option("--weights", help="KIND=DIR_OR_HUB_ID for a model backend, e.g. depth=/models/da2 (repeatable)."),
+]
 
 
 def _sampling(sample_fps, clip_seconds):
@@ -50,6 +56,29 @@ def _experts(segmenter, tracker, depth, per_region):
     from flows.perceive.flow import ExpertChoice
 
     return ExpertChoice(segmenter=segmenter, tracker=tracker, depth=depth, points_per_region=per_region)
+
+
+def _model_options(choice, device: str, dtype: str, weights: list[str] | None):
+    """Device, dtype and weights go to the chosen backends that run a model (others take no such options)."""
+    import model.experts as experts
+
+    given = dict(item.split("=", 1) for item in weights or [])
+    unknown = set(given) - {"segmenter", "tracker", "depth"}
+    if unknown:
+        raise typer.BadParameter(f"--weights takes segmenter=, tracker= or depth=, got {sorted(unknown)}")
+    options = {}
+    for kind, name in (("segmenter", choice.segmenter), ("tracker", choice.tracker), ("depth", choice.depth)):
+        if name == "none" or name not in experts.available(kind):
+            continue
+        accepted = experts.registry.options(kind, name)
+        chosen = {"device": device, "dtype": dtype}
+        key = "checkpoint" if "checkpoint" in accepted else "weights"
+        if kind in given:
+            chosen[key] = given[kind]
+        options[kind] = {k: v for k, v in chosen.items() if k in accepted}
+        if kind in given and key not in accepted:
+            raise typer.BadParameter(f"{kind} backend {name!r} takes no weights")
+    return choice.model_copy(update={"options": options})
 
 
 @app.command()
@@ -92,12 +121,16 @@ def perceive(
     tracker: Tracker = "lucas-kanade",
     depth: Depth = "oracle",
     points_per_region: PerRegion = 24,
+    device: Device = "cpu",
+    dtype: Dtype = "fp32",
+    weights: Weights = None,
 ):
     """Run segmentation, point tracking and depth experts over the clips of ingested videos."""
     from flows.perceive.flow import perceive as perceive_flow
 
     started = time.perf_counter()
-    runs = perceive_flow(video_ids=video_id, experts_choice=_experts(segmenter, tracker, depth, points_per_region))
+    choice = _model_options(_experts(segmenter, tracker, depth, points_per_region), device, dtype, weights)
+    runs = perceive_flow(video_ids=video_id, experts_choice=choice)
     _report({"expert_runs": runs}, time.perf_counter() - started)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -15,6 +16,8 @@ class ClipSampling(BaseModel, extra="forbid"):
     """Longest clip; a longer video becomes several consecutive clips."""
     min_frames: int = Field(2, ge=1)
     """A trailing piece shorter than this is dropped."""
+    split_at_cuts: bool = True
+    """Video files: no clip spans a shot cut (`flows.ingest.shots`); each shot is cut into clips on its own."""
 
 
 @dataclass(frozen=True)
@@ -24,17 +27,24 @@ class PlannedClip:
     timestamps: list[float]
 
 
-def plan_clips(timestamps: np.ndarray, sampling: ClipSampling) -> list[PlannedClip]:
-    """Consecutive clips of at most `clip_seconds`, each keeping the frame nearest every sample time."""
+def plan_clips(
+    timestamps: np.ndarray, sampling: ClipSampling, cuts: list[int] | tuple[int, ...] = ()
+) -> list[PlannedClip]:
+    """Consecutive clips of at most `clip_seconds`, each keeping the frame nearest every sample time.
+
+    `cuts` are frame indices that start a new shot: a clip ends before each of them.
+    """
     timestamps = np.asarray(timestamps, dtype=np.float64)
-    if len(timestamps) == 0:
-        return []
+    bounds = [0, *sorted(c for c in set(cuts) if 0 < c < len(timestamps)), len(timestamps)]
+    return [clip for a, b in pairwise(bounds) for clip in _plan_shot(timestamps, a, b, sampling)]
+
+
+def _plan_shot(timestamps: np.ndarray, start: int, stop: int, sampling: ClipSampling) -> list[PlannedClip]:
     clips = []
-    start = 0
-    while start < len(timestamps):
+    while start < stop:
         t0 = timestamps[start]
         end = int(np.searchsorted(timestamps, t0 + sampling.clip_seconds - 1e-9, side="left"))
-        end = max(end, start + 1)
+        end = min(max(end, start + 1), stop)
         window = np.arange(start, end)
         if sampling.sample_fps is not None:
             wanted = np.arange(t0, timestamps[end - 1] + 1e-9, 1.0 / sampling.sample_fps)

@@ -19,7 +19,8 @@ import db
 from db.models import Clip, Status, Video
 from flows.ingest.clips import ClipSampling, plan_clips
 from flows.ingest.scene_spec import SceneSpec
-from flows.ingest.video_io import BadVideoError, VideoProbe, probe, sha256_file
+from flows.ingest.shots import find_cuts, step_distances
+from flows.ingest.video_io import BadVideoError, VideoProbe, iter_frames, probe, sha256_file
 from flows.progress import progress
 from flows.stage import Stage, open_stage
 
@@ -54,8 +55,10 @@ def _probe_fields(info: VideoProbe) -> dict:
     )
 
 
-def _add_clips(stage: Stage, video_id: int, timestamps: np.ndarray, sampling: ClipSampling) -> int:
-    planned = plan_clips(timestamps, sampling)
+def _add_clips(
+    stage: Stage, video_id: int, timestamps: np.ndarray, sampling: ClipSampling, cuts: list[int] = ()
+) -> int:
+    planned = plan_clips(timestamps, sampling, cuts)
     with db.session_scope(stage.database_url) as session:
         have = set(session.scalars(select(Clip.clip_key).where(Clip.video_id == video_id)))
         for clip in planned:
@@ -101,6 +104,14 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
     except BadVideoError as error:
         logger.warning("skipping %s", error)
         return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=str(error))
+    if not plan_clips(info.timestamps, sampling):
+        reason = f"{info.num_frames} frame(s): too short for a clip of at least {sampling.min_frames} frames"
+        logger.warning("skipping %s: %s", file, reason)
+        error = str(BadVideoError(file, reason))
+        return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=error)
+    cuts = find_cuts(step_distances(iter_frames(file))) if sampling.split_at_cuts else []
+    if cuts:
+        logger.info("%s: shot cuts before frames %s", file, cuts)
     artifact = stage.store.put_file(file)
     video_id = _record(
         stage,
@@ -115,7 +126,7 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
         compute_seconds=time.perf_counter() - started,
         **_probe_fields(info),
     )
-    _add_clips(stage, video_id, info.timestamps, sampling)
+    _add_clips(stage, video_id, info.timestamps, sampling, cuts)
     return video_id
 
 

@@ -25,6 +25,7 @@ from flows.perceive.experts import RunOutcome, Stopwatch, run_expert
 from flows.perceive.queries import select_queries
 from flows.progress import progress
 from flows.stage import Stage, open_stage
+from model.experts.loading import release as release_models
 
 SKIP = "none"
 
@@ -74,7 +75,7 @@ def _segment(stage: Stage, clip: experts.ClipInput, backend: str, options: dict)
         with io:
             regions = [r.__dict__ for r in result.regions]
             key = stage.store.put_json({"regions": regions, "masks": writer.close()})
-        return key, {"regions": regions}
+        return key, {"regions": regions, "weights_hash": result.extra.get("weights_hash")}
 
     def store_regions(session, run, extras):
         for r in extras["regions"]:
@@ -119,9 +120,9 @@ def _track(
         with io:
             key = stage.store.put_bundle(
                 {"queries": queries, "query_marks": query_marks, "tracks": result.tracks, "visible": result.visible},
-                {"fb_errors": [float(e) for e in getattr(tracker, "last_fb_errors", [])]},
+                {"fb_errors": [float(e) for e in getattr(tracker, "last_fb_errors", [])], **result.extra},
             )
-        return key, {}
+        return key, {"weights_hash": result.extra.get("weights_hash")}
 
     return work, None
 
@@ -139,7 +140,7 @@ def _depth(stage: Stage, clip: experts.ClipInput, backend: str, options: dict):
             arrays["camera_poses"] = result.camera_poses
         with io:
             key = stage.store.put_bundle(arrays, {"metric": result.metric, "depth": writer.close(), **result.extra})
-        return key, {}
+        return key, {"weights_hash": result.extra.get("weights_hash")}
 
     return work, None
 
@@ -212,8 +213,11 @@ def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | 
     stage = open_stage()
     counts = {"done": 0, "skipped": 0, "failed": 0}
     clip_ids = clips_to_perceive(stage, video_ids)
-    for clip_id in progress(clip_ids, "perceive clips"):
-        for outcome in perceive_clip(clip_id, choice).values():
-            key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
-            counts[key] += 1
+    try:
+        for clip_id in progress(clip_ids, "perceive clips"):
+            for outcome in perceive_clip(clip_id, choice).values():
+                key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
+                counts[key] += 1
+    finally:
+        release_models()  # models stay loaded across this worker's clips, not after it
     return counts

@@ -49,12 +49,14 @@ class Region:
 class SegmentationResult:
     regions: list[Region]
     masks: Iterator[np.ndarray]  # per frame (H, W) uint16 label map: region index, 0 = no region
+    extra: dict = field(default_factory=dict)  # e.g. "weights_hash" of a model backend
 
 
 @dataclass
 class TrackResult:
     tracks: np.ndarray  # (T, N, 2) float32 pixel x, y
     visible: np.ndarray  # (T, N) bool
+    extra: dict = field(default_factory=dict)  # e.g. "weights_hash" of a model backend
 
 
 @dataclass

@@ -33,6 +33,13 @@ def version(kind: str, name: str) -> str:
     return _REGISTRY[kind][name].backend_version
 
 
+def options(kind: str, name: str) -> list[str]:
+    """Names of the options backend `name` takes (e.g. whether it runs a model: "device", "dtype", "weights")."""
+    import inspect
+
+    return [p for p in inspect.signature(backend(kind, name)).parameters if p not in ("self", "options")]
+
+
 def backend(kind: str, name: str) -> Callable[..., Any]:
     """The registered class (factory) of `name`, unbuilt: for its declared traits."""
     _import_backends()
@@ -51,4 +58,4 @@ def create(kind: str, name: str, **options: Any):
 
 def _import_backends() -> None:
     # Importing a backend module registers it; kept lazy so `import model.experts` stays light.
-    from model.experts import lucas_kanade, oracle  # noqa: F401
+    from model.experts import cotracker, depth_anything, lucas_kanade, oracle, sam, sam2  # noqa: F401

@@ -6,7 +6,7 @@ from model.experts import registry
 
 
 def test_unknown_backend_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown tracker backend 'nope'; available: lucas-kanade, oracle"):
+    with pytest.raises(ValueError, match=r"backend .nope.; available: cotracker3, lucas-kanade, oracle"):
         registry.create("tracker", "nope")
     with pytest.raises(ValueError, match="unknown expert kind 'camera'"):
         registry.backend("camera", "oracle")
@@ -15,3 +15,4 @@ def test_unknown_backend_lists_the_known_ones():
 def test_trackers_declare_whether_they_follow_rotation():
     assert registry.backend("tracker", "oracle").follows_rotation
     assert not registry.backend("tracker", "lucas-kanade").follows_rotation
+    assert registry.backend("tracker", "cotracker3").follows_rotation

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     """R4D_ARTIFACT_URL: a directory or fsspec URL (s3://bucket/prefix ...); default <data_dir>/artifacts."""
     max_frame_side: int = 4096
     """R4D_MAX_FRAME_SIDE: videos with a larger frame are refused at ingest."""
+    accept_truncated: bool = False
+    """R4D_ACCEPT_TRUNCATED: keep the frames of a video that decodes cleanly but ends before the frame count its
+    header declares (recorded as a warning on the video) instead of refusing it as truncated."""
 
     def artifacts(self) -> str:
         return self.artifact_url or str((self.data_dir / "artifacts").resolve())

@@ -100,7 +100,7 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
         return existing.id
     started = time.perf_counter()
     try:
-        info = probe(file, max_side=stage.settings.max_frame_side)
+        info = probe(file, max_side=stage.settings.max_frame_side, accept_truncated=stage.settings.accept_truncated)
     except BadVideoError as error:
         logger.warning("skipping %s", error)
         return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=str(error))
@@ -112,6 +112,10 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
     cuts = find_cuts(step_distances(iter_frames(file))) if sampling.split_at_cuts else []
     if cuts:
         logger.info("%s: shot cuts before frames %s", file, cuts)
+    warning = None
+    if info.truncated:
+        warning = f"warning: truncated: {info.num_frames} of {info.declared_frames} declared frames decodable; kept"
+        logger.warning("%s: %s", file, warning)
     artifact = stage.store.put_file(file)
     video_id = _record(
         stage,
@@ -119,7 +123,7 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
         source_uri=str(file),
         kind="file",
         status=Status.DONE,
-        error=None,
+        error=warning,
         content_hash=source_key.removeprefix("file:"),
         video_artifact=artifact,
         timestamps_artifact=stage.store.put_array(info.timestamps),

@@ -47,6 +47,11 @@ class VideoProbe:
     codec: str  # e.g. "vp8", "h264", "mpeg4"
     container: str  # e.g. "matroska,webm", "mov,mp4,m4a,3gp,3g2,mj2", "avi"
     timestamps: np.ndarray  # (num_frames,) float64 seconds of each decoded frame, the first being 0.0
+    declared_frames: int = 0  # the header's frame count, 0 when it declares none
+
+    @property
+    def truncated(self) -> bool:
+        return self.declared_frames > 0 and self.num_frames < DECLARED_FRAMES_MIN_FRACTION * self.declared_frames
 
 
 def sha256_file(path: StrPath, chunk_size: int = 1 << 20) -> str:
@@ -71,8 +76,12 @@ def _video_stream(container: av.container.InputContainer, path: StrPath) -> av.V
     return container.streams.video[0]
 
 
-def probe(path: StrPath, *, max_side: int = 4096, max_frames: int = 200_000) -> VideoProbe:
-    """Decode every frame (keeping only timestamps) so that any unreadable video is refused here."""
+def probe(
+    path: StrPath, *, max_side: int = 4096, max_frames: int = 200_000, accept_truncated: bool = False
+) -> VideoProbe:
+    """Decode every frame (keeping only timestamps) so that any unreadable video is refused here. A video that
+    decodes cleanly but ends well before its declared frame count is refused unless `accept_truncated`; then
+    the result says so (`truncated`)."""
     p = Path(path)
     if not p.exists():
         raise BadVideoError(path, "file does not exist")
@@ -108,7 +117,7 @@ def probe(path: StrPath, *, max_side: int = 4096, max_frames: int = 200_000) -> 
     n = len(pts)
     if n == 0:
         raise BadVideoError(path, "no decodable frames")
-    if declared > 0 and n < DECLARED_FRAMES_MIN_FRACTION * declared:
+    if declared > 0 and n < DECLARED_FRAMES_MIN_FRACTION * declared and not accept_truncated:
         raise BadVideoError(path, f"truncated: {n} of {declared} declared frames decodable")
 
     index_times = np.arange(n, dtype=np.float64) / fps
@@ -128,6 +137,7 @@ def probe(path: StrPath, *, max_side: int = 4096, max_frames: int = 200_000) -> 
         codec=stream.codec_context.name,
         container=container.format.name,
         timestamps=timestamps,
+        declared_frames=max(declared, 0),
     )
 
 

@@ -105,3 +105,24 @@ def test_real_footage_ingest_perceive_and_bad_footage(prefect_harness, r4d_env, 
         fb = np.nanmean([e for _, errors in results for e in errors])
         print(f"{name}: {len(results)} clips, {100 * kept:.0f}% points kept after 10 frames, mean FB error {fb:.3f} px")
         assert kept > 0.3 and fb < 1.0  # the FB threshold is 1 px: kept points are below it by construction
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_truncated_video_kept_when_accepted(prefect_harness, r4d_env, videos, monkeypatch):
+    """With R4D_ACCEPT_TRUNCATED the 68 clean frames of tree.avi are ingested (with a recorded warning) and tracked."""
+    monkeypatch.setenv("R4D_ACCEPT_TRUNCATED", "1")
+    (video_id,) = ingest(paths=[str(videos["tree.avi"])])
+    with db.session_scope(r4d_env["database_url"]) as session:
+        video = session.get(Video, video_id)
+        assert video.status == Status.DONE and video.num_frames == 68
+        assert video.error.startswith("warning: truncated: 68 of 444")
+        assert sum(len(c.frame_indices) for c in video.clips) == 68
+    counts = perceive(experts_choice=ExpertChoice(segmenter="none", depth="none", points_per_region=64))
+    assert counts["failed"] == 0 and counts["done"] >= 1
+    with db.session_scope(r4d_env["database_url"]) as session:
+        run = session.scalars(select(ExpertRun).where(ExpertRun.kind == "tracker")).first()
+        arrays, meta = open_stage().store.get_bundle(run.output_artifact)
+    kept, fb = arrays["visible"][9].mean(), np.nanmean(meta["fb_errors"])
+    print(f"tree.avi: {100 * kept:.0f}% points kept after 10 frames, mean FB error {fb:.3f} px")
+    assert kept > 0.3 and fb < 1.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -42,9 +42,10 @@ class ReviewClient:
         while True:
             try:
                 return fn(*args, **kwargs)
-            except (httpx.TransportError, ApiError) as error:
-                status = getattr(error, "status_code", None)
-                if isinstance(error, ApiError) and status is not None and status < 500 and status != 429:
+            except (httpx.TransportError, httpx.HTTPStatusError, ApiError) as error:
+                status = error.response.status_code if isinstance(error, httpx.HTTPStatusError) else None
+                status = getattr(error, "status_code", status)
+                if status is not None and status < 500 and status != 429:
                     raise
                 if time.monotonic() + delay > deadline:
                     raise LabelStudioUnavailable(
@@ -55,11 +56,17 @@ class ReviewClient:
 
     # projects -------------------------------------------------------------------------------------------
 
-    def ensure_project(self, title: str, overlap: int) -> int:
-        """The project with this title, created with our labeling config if there is none."""
+    def find_project(self, title: str) -> int | None:
         for project in self.call(lambda: list(self.ls.projects.list(title=title))):
             if project.title == title:
                 return project.id
+        return None
+
+    def ensure_project(self, title: str, overlap: int) -> int:
+        """The project with this title, created with our labeling config if there is none."""
+        found = self.find_project(title)
+        if found is not None:
+            return found
         project = self.call(
             self.ls.projects.create,
             title=title,
@@ -146,7 +153,8 @@ class ReviewClient:
         query = None
         if since is not None:
             item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime"}
-            query = {"filters": {"conjunction": "and", "items": [{**item, "value": since.isoformat()}]}}
+            value = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the one format Label Studio parses
+            query = {"filters": {"conjunction": "and", "items": [{**item, "value": value}]}}
         records, live = [], {}
         for task in self.call(lambda: list(self._tasks(project_id, fields="all", query=query))):
             annotations = task.get("annotations") or []

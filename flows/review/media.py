@@ -7,6 +7,7 @@ once; the browser fetches both through the media endpoint of our service.
 from __future__ import annotations
 
 import tempfile
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -36,15 +37,10 @@ def marked_clip(stage: Stage, clip_id: int, segmentation_run_id: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "marked.webm"
         with WebmWriter(path, fps=fps, width=width, height=height) as writer:
-            frames_even = (f[:height, :width] for f in _chain(first, frames))
+            frames_even = (f[:height, :width] for f in chain([first], frames))
             labels_even = (np.asarray(lab)[:height, :width] for lab in labels)
             mark_video(frames_even, labels_even, [r["index"] for r in seg["regions"]], writer)
         return stage.store.put_file(path, ".webm")
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def item_media(stage: Stage, item: QuestionItem, cache: dict[tuple[int, int], str]) -> tuple[str, str]:

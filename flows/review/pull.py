@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 import db
 from annotate_ui.client import ReviewClient
-from db.models import Annotation, QuestionItem, ReviewSync, utcnow
+from db.models import Annotation, ReviewSync, utcnow
 from flows.review.policy import ReviewPolicy
-from flows.review.verdicts import RecordReport, record_annotations, record_deletions
+from flows.review.push import adjudication_title
+from flows.review.verdicts import RecordReport, as_utc, record_annotations, record_deletions
 from flows.stage import Stage, open_stage
 
 CLOCK_SLACK = timedelta(seconds=5)  # changes committed in Label Studio just before our cursor time
@@ -26,19 +27,14 @@ def pull_project(stage: Stage, client: ReviewClient, project_id: int, policy: Re
     started = utcnow()
     with db.session_scope(stage.database_url) as session:
         sync = session.scalar(select(ReviewSync).where(ReviewSync.ls_project_id == project_id))
-        since = None if full or sync is None else sync.pulled_until - CLOCK_SLACK
+        since = None if full or sync is None else as_utc(sync.pulled_until) - CLOCK_SLACK
     records, live = client.annotations_since(project_id, since)
     with db.session_scope(stage.database_url) as session:
         report = record_annotations(session, records, "pull", policy, client.user_email)
         if live:
-            stored = session.scalars(
-                select(Annotation.ls_annotation_id).where(
-                    Annotation.ls_task_id.in_(list(live)), Annotation.deleted.is_(False)
-                )
-            )
             rows = session.execute(
                 select(Annotation.ls_annotation_id, Annotation.ls_task_id).where(
-                    Annotation.ls_annotation_id.in_(list(stored))
+                    Annotation.ls_task_id.in_(list(live)), Annotation.deleted.is_(False)
                 )
             )
             gone = [a for a, task in rows if a not in live[task]]
@@ -51,24 +47,14 @@ def pull_project(stage: Stage, client: ReviewClient, project_id: int, policy: Re
 
 
 @flow(name="review-pull", log_prints=True)
-def review_pull(full: bool = False, policy: ReviewPolicy | None = None) -> dict:
-    """Verdicts of every project our items were pushed to; `full` re-reads all tasks, not only changed ones."""
+def review_pull(project: str = "R4D review", full: bool = False, policy: ReviewPolicy | None = None) -> dict:
+    """Verdicts of the review project and its adjudication queue; `full` re-reads every task, not only changed."""
     policy, stage = policy or ReviewPolicy(), open_stage()
     client = ReviewClient()
-    with db.session_scope(stage.database_url) as session:
-        projects = set(
-            session.scalars(select(QuestionItem.ls_project_id).where(QuestionItem.ls_project_id.isnot(None)))
-        )
-        adjudication_tasks = list(
-            session.scalars(
-                select(QuestionItem.ls_adjudication_task_id).where(QuestionItem.ls_adjudication_task_id.isnot(None))
-            )
-        )
-    if adjudication_tasks:
-        projects |= client.projects_of_tasks(adjudication_tasks[:1])
+    projects = [p for p in (client.find_project(project), client.find_project(adjudication_title(project))) if p]
     total = RecordReport()
-    for project_id in sorted(projects):
+    for project_id in projects:
         total.add(pull_project(stage, client, project_id, policy, full))
-    summary = {"projects": sorted(projects), **vars(total)}
+    summary = {"projects": projects, **vars(total)}
     get_run_logger().info("review pull: %s", summary)
     return summary

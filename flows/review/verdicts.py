@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -71,7 +72,7 @@ def _record_one(
 ) -> tuple[str, QuestionItem | None]:
     row = session.scalar(select(Annotation).where(Annotation.ls_annotation_id == record.id))
     if row is not None:
-        newer = row.ls_updated_at is None or _aware(record.updated_at) > _aware(row.ls_updated_at)
+        newer = row.ls_updated_at is None or as_utc(record.updated_at) > as_utc(row.ls_updated_at)
         if row.deleted or not newer:  # ids are never reused: a deleted verdict stays deleted
             return "unchanged", None
         item = session.get(QuestionItem, row.item_id)
@@ -90,9 +91,8 @@ def _record_one(
     return "created", item
 
 
-def _aware(value):
-    from datetime import UTC
-
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -56,7 +56,7 @@ def create_app(
             raise HTTPException(413, f"webhook body of {len(body)} bytes is over {MAX_BODY}")
         try:
             event = webhook_event(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise HTTPException(400, f"webhook body is not JSON: {error}") from None
         except PayloadError as error:
             raise HTTPException(422, str(error)) from None

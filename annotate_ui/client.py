@@ -29,6 +29,19 @@ class LabelStudioUnavailable(RuntimeError):
     """Label Studio did not answer within the retry budget."""
 
 
+def transient(error: Exception) -> bool:
+    """Worth retrying: Label Studio unreachable, restarting, overloaded (5xx, 429)."""
+    if isinstance(error, httpx.TransportError):
+        return True
+    if isinstance(error, httpx.HTTPStatusError):
+        status = error.response.status_code
+    elif isinstance(error, ApiError):
+        status = error.status_code
+    else:
+        return False
+    return status is None or status >= 500 or status == 429
+
+
 class ReviewClient:
     def __init__(self, settings: LabelStudioSettings | None = None, retry_seconds: float = 120.0):
         self.settings = settings or LabelStudioSettings()
@@ -37,15 +50,16 @@ class ReviewClient:
         self.user_email = cache(self._user_email)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`fn(*args, **kwargs)`, retried with backoff while Label Studio is down or failing (5xx, 429)."""
+        """`fn(*args, **kwargs)`, retried with backoff while Label Studio is down or failing (5xx, 429).
+
+        Only for reads and idempotent writes; creations go through `create_once`.
+        """
         deadline, delay = time.monotonic() + self.retry_seconds, 0.25
         while True:
             try:
                 return fn(*args, **kwargs)
-            except (httpx.TransportError, httpx.HTTPStatusError, ApiError) as error:
-                status = error.response.status_code if isinstance(error, httpx.HTTPStatusError) else None
-                status = getattr(error, "status_code", status)
-                if status is not None and status < 500 and status != 429:
+            except Exception as error:
+                if not transient(error):
                     raise
                 if time.monotonic() + delay > deadline:
                     raise LabelStudioUnavailable(
@@ -53,6 +67,20 @@ class ReviewClient:
                     ) from error
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def create_once(self, find: Callable[[], T | None], create: Callable[[], T]) -> T:
+        """Create something unless `find` sees it; after a failed attempt look again before retrying, because
+        the creation may have landed although its answer was lost."""
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            found = self.call(find)
+            if found is not None:
+                return found
+            try:
+                return create()
+            except Exception as error:
+                if not transient(error) or time.monotonic() > deadline:
+                    raise
 
     # projects -------------------------------------------------------------------------------------------
 
@@ -64,11 +92,10 @@ class ReviewClient:
 
     def ensure_project(self, title: str, overlap: int) -> int:
         """The project with this title, created with our labeling config if there is none."""
-        found = self.find_project(title)
-        if found is not None:
-            return found
-        project = self.call(
-            self.ls.projects.create,
+        return self.create_once(lambda: self.find_project(title), lambda: self._create_project(title, overlap))
+
+    def _create_project(self, title: str, overlap: int) -> int:
+        project = self.ls.projects.create(
             title=title,
             label_config=labeling_config(),
             expert_instruction=INSTRUCTIONS,
@@ -82,11 +109,14 @@ class ReviewClient:
 
     def ensure_webhook(self, project_id: int, url: str, secret: str) -> int:
         """A webhook of the project to `url` carrying the shared secret; reused when it exists."""
-        for hook in self.call(lambda: list(self.ls.webhooks.list(project=str(project_id)))):
-            if hook.url == url:
-                return hook.id
-        hook = self.call(
-            self.ls.webhooks.create,
+
+        def find() -> int | None:
+            return next((h.id for h in self.ls.webhooks.list(project=str(project_id)) if h.url == url), None)
+
+        return self.create_once(find, lambda: self._create_webhook(project_id, url, secret))
+
+    def _create_webhook(self, project_id: int, url: str, secret: str) -> int:
+        hook = self.ls.webhooks.create(
             url=url,
             project=project_id,
             send_payload=True,
@@ -117,7 +147,7 @@ class ReviewClient:
         return found
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
-        """Import tasks (each with its predictions) in one request; returns their ids in order."""
+        """Import tasks (each with its predictions) in one request, one attempt; returns their ids in order."""
         response = self.ls.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True)
         ids = list(response.task_ids or [])
         if len(ids) != len(tasks):

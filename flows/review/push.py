@@ -11,12 +11,14 @@ from prefect import flow, get_run_logger
 from sqlalchemy import select
 
 import db
-from annotate_ui.client import ReviewClient
+from annotate_ui.client import ReviewClient, transient
 from annotate_ui.labeling_config import prediction, task_data
 from db.models import QuestionItem
 from flows.review.media import item_media
 from flows.review.policy import ReviewPolicy, ReviewStatus
 from flows.stage import Stage, open_stage
+
+MAX_IMPORT_RETRIES = 50  # each waits for Label Studio to answer a listing first (up to its retry budget)
 
 
 def adjudication_title(project: str) -> str:
@@ -34,29 +36,35 @@ def _task(stage: Stage, client: ReviewClient, item: QuestionItem, media_cache: d
 def push_queue(
     stage: Stage, client: ReviewClient, project_id: int, items: list[QuestionItem], adjudication: bool, batch: int
 ) -> dict:
-    """Adopt tasks that already exist for these items, import the rest in batches, record every task id."""
+    """Adopt tasks that already exist for these items, import the rest in batches, record every task id.
+
+    An import is attempted once; after a failure the project is listed again (waiting for Label Studio to
+    answer), what landed is adopted and only the rest is imported again, so no task is ever made twice.
+    """
     column = "ls_adjudication_task_id" if adjudication else "ls_task_id"
     existing = client.task_ids_by_item_key(project_id)
     adopted = _record(stage, {i.id: existing[i.item_key] for i in items if i.item_key in existing}, column, project_id)
     fresh = [i for i in items if i.item_key not in existing]
     media_cache: dict = {}
-    imported = 0
+    imported = retries = 0
     for start in range(0, len(fresh), batch):
-        chunk = fresh[start : start + batch]
-        tasks = [_task(stage, client, item, media_cache) for item in chunk]
-        try:
-            ids = client.call(client.import_tasks, project_id, tasks)
-        except Exception:
-            # the import may have landed before the failure: adopt what is there, import only the rest
-            existing = client.task_ids_by_item_key(project_id)
-            landed = {i.id: existing[i.item_key] for i in chunk if i.item_key in existing}
-            _record(stage, landed, column, project_id)
-            missing = [(i, t) for i, t in zip(chunk, tasks, strict=True) if i.item_key not in existing]
-            ids = client.call(client.import_tasks, project_id, [t for _, t in missing]) if missing else []
-            chunk = [i for i, _ in missing]
-            adopted += len(landed)
-        imported += _record(stage, {i.id: t for i, t in zip(chunk, ids, strict=True)}, column, project_id)
-    return {"adopted": adopted, "imported": imported}
+        pending = fresh[start : start + batch]
+        tasks = {i.id: _task(stage, client, i, media_cache) for i in pending}
+        while pending:
+            try:
+                ids = client.import_tasks(project_id, [tasks[i.id] for i in pending])
+            except Exception as error:
+                if not transient(error) or retries >= MAX_IMPORT_RETRIES:
+                    raise
+                retries += 1
+                existing = client.task_ids_by_item_key(project_id)
+                landed = {i.id: existing[i.item_key] for i in pending if i.item_key in existing}
+                adopted += _record(stage, landed, column, project_id)
+                pending = [i for i in pending if i.item_key not in existing]
+                continue
+            imported += _record(stage, {i.id: t for i, t in zip(pending, ids, strict=True)}, column, project_id)
+            pending = []
+    return {"adopted": adopted, "imported": imported, "retries": retries}
 
 
 def _record(stage: Stage, task_ids: dict[int, int], column: str, project_id: int) -> int:

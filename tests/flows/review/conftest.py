@@ -33,7 +33,7 @@ def review_template(prefect_harness, tmp_path_factory):
     _open.cache_clear()
     try:
         result = pipeline(synthetic=SyntheticScenes(count=2, num_frames=12))
-        assert result["generate"]["stored"] >= 8, result
+        assert result["questions"]["stored"] >= 8, result
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)

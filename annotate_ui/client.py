@@ -130,7 +130,8 @@ class ReviewClient:
         """Point the project's webhook at our service when a shared secret is configured (else pull only)."""
         if self.settings.webhook_secret is None:
             return None
-        return self.ensure_webhook(project_id, f"{self.settings.service_url}/webhook", self.settings.secret())
+        base = self.settings.webhook_service_url or self.settings.service_url
+        return self.ensure_webhook(project_id, f"{base}/webhook", self.settings.secret())
 
     def media_base(self) -> str:
         return f"{self.settings.service_url}/media"

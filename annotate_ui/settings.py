@@ -19,7 +19,9 @@ class LabelStudioSettings(BaseSettings):
     webhook_secret: SecretStr | None = None
     """R4D_WEBHOOK_SECRET: shared secret Label Studio sends with every webhook; unset refuses all webhooks."""
     service_url: str = "http://127.0.0.1:8090"
-    """R4D_SERVICE_URL: our webhook + media service, as Label Studio and the browser reach it."""
+    """R4D_SERVICE_URL: our webhook + media service, as reviewers' browsers reach it (media links)."""
+    webhook_service_url: str | None = None
+    """R4D_WEBHOOK_SERVICE_URL: the same service as Label Studio reaches it, when that differs (containers)."""
 
     def token(self) -> str:
         if self.ls_token is None:

@@ -99,7 +99,7 @@ class ReviewClient:
             title=title,
             label_config=labeling_config(),
             expert_instruction=INSTRUCTIONS,
-            show_instruction=True,
+            show_instruction=False,  # a modal on every task costs a keystroke; the button stays
             show_skip_button=True,
             maximum_annotations=overlap,
             model_version=MODEL_VERSION,

@@ -33,6 +33,7 @@ def page():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
+
         def only_loopback(route):  # nothing leaves this machine
             if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
                 return route.continue_()
@@ -53,19 +54,17 @@ def test_reviewer_accepts_preselected_answer_with_one_keystroke(review_env, labe
     page.fill('input[name="email"]', reviewer.email)
     page.fill('input[name="password"]', reviewer.password)
     page.click('button[type="submit"]')
-    page.wait_for_url("**/projects/**", timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert "/user/login" not in page.url, "login failed"
 
+    media = []  # what our media endpoint served to the browser
+    page.on("response", lambda r: media.append(r.url.rsplit(".", 1)[-1]) if "/media/" in r.url and r.ok else None)
     page.goto(f"{label_studio.url}/projects/{project_id}/data?labeling=1")  # "Label all tasks": the next one
     page.wait_for_selector("video", state="attached", timeout=90_000)
-    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=60_000)
-    som = page.locator(f"img[src^='{review_env['service'].url}/media/']").first
-    som.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "([prefix]) => [...document.images].some(i => i.src.startsWith(prefix) && i.naturalWidth > 0)",
-        arg=[f"{review_env['service'].url}/media/"],
-        timeout=60_000,
-    )
-    page.get_by_text("Correct", exact=True).first.wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=60_000)  # clip decoded
+    page.wait_for_function("[...document.images].some(i => i.naturalWidth > 0)", timeout=60_000)  # SoM drawn
+    page.get_by_text("Answer corrected").first.wait_for(timeout=30_000)
+    assert {"webm", "png"} <= set(media)
 
     page.keyboard.press("Control+Enter")  # the only keystroke: the machine's answer and "Correct" are preselected
 

@@ -20,6 +20,7 @@ from tests.labelstudio import free_port
 @pytest.fixture(scope="session")
 def review_template(prefect_harness, tmp_path_factory):
     """A PostgreSQL database holding question items from two synthetic scenes, and their artifact store."""
+    from db.session import connect
     from flows.pipeline import SyntheticScenes, pipeline
     from flows.stage import _open
 
@@ -28,22 +29,22 @@ def review_template(prefect_harness, tmp_path_factory):
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     saved = {k: os.environ.get(k) for k in ("R4D_DATA_DIR", "R4D_DATABASE_URL", "R4D_ARTIFACT_URL")}
-    os.environ.update(R4D_DATA_DIR=str(data_dir), R4D_DATABASE_URL=_pg_url(name))
-    os.environ.pop("R4D_ARTIFACT_URL", None)
-    _open.cache_clear()
     try:
-        result = pipeline(synthetic=SyntheticScenes(count=2, num_frames=12))
-        assert result["questions"]["stored"] >= 8, result
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+        os.environ.update(R4D_DATA_DIR=str(data_dir), R4D_DATABASE_URL=_pg_url(name))
+        os.environ.pop("R4D_ARTIFACT_URL", None)
         _open.cache_clear()
-    from db.session import connect
-
-    connect(_pg_url(name)).dispose()
-    yield {"name": name, "artifacts": str(data_dir / "artifacts")}
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            result = pipeline(synthetic=SyntheticScenes(count=2, num_frames=12))
+            assert result["questions"]["stored"] >= 8, result
+        finally:
+            for key, value in saved.items():
+                os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+            _open.cache_clear()
+            connect(_pg_url(name)).dispose()
+        yield {"name": name, "artifacts": str(data_dir / "artifacts")}
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Service:

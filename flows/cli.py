@@ -218,8 +218,15 @@ Agreement = Annotated[float, typer.Option(help="Share of an item's reviewers tha
 
 
 def _policy(overlap: int, agreement: float):
+    """The review policy, after checking Label Studio is configured (a clear message, before any flow starts)."""
+    from annotate_ui.settings import LabelStudioSettings
     from flows.review.policy import ReviewPolicy
 
+    try:
+        LabelStudioSettings().token()
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
     return ReviewPolicy(overlap=overlap, agreement=agreement)
 
 

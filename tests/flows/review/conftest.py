@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import uvicorn
 
+import db
 from tests.conftest import PG_ADMIN, _pg_url
 from tests.labelstudio import free_port
 
@@ -128,3 +129,32 @@ def annotate(label_studio, annotator, task_id: int, answer: str | None, verdict:
         response = api.post(f"/api/tasks/{task_id}/annotations/", json={"result": result, "lead_time": lead_time})
         response.raise_for_status()
         return response.json()["id"]
+
+
+def make_items(url: str) -> None:
+    """Three queued items (tasks 100-102, machine answer B) without running the pipeline."""
+    from db.models import Clip, QuestionItem, Video
+
+    with db.session_scope(url) as session:
+        video = Video(source_key="s", source_uri="s", kind="synthetic")
+        session.add(video)
+        session.flush()
+        clip = Clip(video_id=video.id, clip_key="c", frame_indices=[0], timestamps=[0.0], start_s=0, end_s=0)
+        session.add(clip)
+        session.flush()
+        for n, category in enumerate(("DM", "DM", "SR")):
+            session.add(
+                QuestionItem(
+                    item_key=f"k{n}",
+                    clip_id=clip.id,
+                    category=category,
+                    template="t",
+                    question="q",
+                    options=["a", "b", "c", "d"],
+                    answer_index=1,
+                    region_ids=[],
+                    provenance={"expert_runs": {"segmenter": {"backend": "oracle"}, "tracker": {"backend": "lk"}}},
+                    review_status="queued",
+                    ls_task_id=100 + n,
+                )
+            )

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 import db
 from annotate_ui.events import annotation_record
-from db.models import Annotation, Clip, QuestionItem, Video
+from db.models import Annotation, QuestionItem
 from flows.review.policy import ReviewPolicy
 from flows.review.status import review_report
 from flows.review.verdicts import record_annotations, record_deletions
+from tests.flows.review.conftest import make_items
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = ReviewPolicy(overlap=2)
@@ -25,29 +26,7 @@ def names(user_id):
 @pytest.fixture
 def url(database_url):
     db.upgrade(database_url)
-    with db.session_scope(database_url) as session:
-        video = Video(source_key="s", source_uri="s", kind="synthetic")
-        session.add(video)
-        session.flush()
-        clip = Clip(video_id=video.id, clip_key="c", frame_indices=[0], timestamps=[0.0], start_s=0, end_s=0)
-        session.add(clip)
-        session.flush()
-        for n, category in enumerate(("DM", "DM", "SR")):
-            session.add(
-                QuestionItem(
-                    item_key=f"k{n}",
-                    clip_id=clip.id,
-                    category=category,
-                    template="t",
-                    question="q",
-                    options=["a", "b", "c", "d"],
-                    answer_index=1,
-                    region_ids=[],
-                    provenance={"expert_runs": {"segmenter": {"backend": "oracle"}, "tracker": {"backend": "lk"}}},
-                    review_status="queued",
-                    ls_task_id=100 + n,
-                )
-            )
+    make_items(database_url)
     return database_url
 
 

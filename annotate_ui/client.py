@@ -108,12 +108,14 @@ class ReviewClient:
         return project.id
 
     def ensure_webhook(self, project_id: int, url: str, secret: str) -> int:
-        """A webhook of the project to `url` carrying the shared secret; reused when it exists."""
+        """A webhook of the project to `url` carrying the current shared secret (a rotated one replaces it)."""
 
         def find() -> int | None:
             return next((h.id for h in self.ls.webhooks.list(project=str(project_id)) if h.url == url), None)
 
-        return self.create_once(find, lambda: self._create_webhook(project_id, url, secret))
+        hook_id = self.create_once(find, lambda: self._create_webhook(project_id, url, secret))
+        self.call(self.ls.webhooks.update, id=hook_id, headers={SECRET_HEADER: secret}, is_active=True)
+        return hook_id
 
     def _create_webhook(self, project_id: int, url: str, secret: str) -> int:
         hook = self.ls.webhooks.create(

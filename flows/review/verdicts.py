@@ -8,6 +8,7 @@ all its live verdicts by the review policy, so nothing is ever counted twice.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from annotate_ui.events import AnnotationRecord
 from annotate_ui.labeling_config import VerdictError, parse_result
 from db.models import Annotation, QuestionItem, utcnow
 from flows.review.policy import ReviewPolicy, ReviewStatus, Vote, decide
+
+CHUNK = 500  # rows per IN (...) query
 
 
 @dataclass
@@ -103,20 +106,56 @@ def record_annotations(
     policy: ReviewPolicy,
     identify: Callable[[int | None], str],
 ) -> RecordReport:
-    """Insert or update verdicts, then re-decide the items they touched."""
-    report, touched = RecordReport(), {}
-    for record in records:
-        outcome, item = _record_one(session, record, source, identify)
-        if outcome == "unknown":
-            report.unknown_task.append(record.id)
-            continue
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if item is not None:
-            touched[item.id] = item
+    """Insert or update verdicts, then re-decide the items they touched (a few queries per chunk, not per row)."""
+    report, touched, records = RecordReport(), {}, list(records)
+    for start in range(0, len(records), CHUNK):
+        _record_chunk(session, records[start : start + CHUNK], source, identify, report, touched)
     session.flush()
-    for item in touched.values():
-        redecide(session, item, policy)
+    redecide_all(session, list(touched.values()), policy)
     return report
+
+
+def _record_chunk(session, chunk, source, identify, report: RecordReport, touched: dict) -> None:
+    stored = {
+        a.ls_annotation_id: a
+        for a in session.scalars(select(Annotation).where(Annotation.ls_annotation_id.in_([r.id for r in chunk])))
+    }
+    tasks = {r.task_id for r in chunk}
+    items: dict[int, QuestionItem] = {}
+    query = select(QuestionItem).where(
+        or_(QuestionItem.ls_task_id.in_(tasks), QuestionItem.ls_adjudication_task_id.in_(tasks))
+    )
+    for item in session.scalars(query):
+        items.update({task: item for task in (item.ls_task_id, item.ls_adjudication_task_id) if task in tasks})
+    fresh: list[tuple[AnnotationRecord, Annotation]] = []
+    for record in chunk:
+        row = stored.get(record.id)
+        if row is None:
+            item = items.get(record.task_id)
+            if item is None:
+                report.unknown_task.append(record.id)
+                continue
+            row = stored[record.id] = Annotation(ls_annotation_id=record.id, deleted=False)
+            fresh.append((record, row))
+            report.created += 1
+        elif row.deleted or as_utc(record.updated_at) <= as_utc(row.ls_updated_at):
+            report.unchanged += 1  # ids are never reused: a deleted verdict stays deleted; older never wins
+            continue
+        else:
+            item = session.get(QuestionItem, row.item_id)
+            report.updated += 1
+        _fill(row, item, record, record.user_email or identify(record.user_id), source)
+        touched[item.id] = item
+    try:
+        with session.begin_nested():  # the other path may have inserted some of these verdicts meanwhile
+            session.add_all([row for _, row in fresh])
+    except IntegrityError:
+        report.created -= len(fresh)
+        for record, _ in fresh:
+            outcome, item = _record_one(session, record, source, identify)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if item is not None:
+                touched[item.id] = item
 
 
 def record_deletions(session: Session, annotation_ids: Iterable[int], policy: ReviewPolicy) -> RecordReport:
@@ -127,24 +166,27 @@ def record_deletions(session: Session, annotation_ids: Iterable[int], policy: Re
             report.deleted += 1
             touched[row.item_id] = session.get(QuestionItem, row.item_id)
     session.flush()
-    for item in touched.values():
-        redecide(session, item, policy)
+    redecide_all(session, list(touched.values()), policy)
     return report
 
 
-def redecide(session: Session, item: QuestionItem, policy: ReviewPolicy) -> None:
-    """Recompute an item's status from all its live verdicts (the only place review_status changes)."""
-    rows = session.scalars(
-        select(Annotation)
-        .where(Annotation.item_id == item.id, Annotation.deleted.is_(False))
-        .order_by(Annotation.ls_updated_at, Annotation.ls_annotation_id)
-    ).all()
-    votes = [Vote(r.annotator, r.verdict, r.chosen_index, r.adjudication) for r in rows]
-    decision = decide(item.answer_index, votes, policy, pushed=item.ls_task_id is not None)
-    if decision.status in ReviewStatus.SETTLED and item.review_status != decision.status:
-        item.reviewed_at = utcnow()
-    elif decision.status not in ReviewStatus.SETTLED:
-        item.reviewed_at = None
-    item.review_status = decision.status
-    item.final_answer_index = decision.final_answer_index
-    item.agreement = decision.agreement
+def redecide_all(session: Session, items: list[QuestionItem], policy: ReviewPolicy) -> None:
+    """Recompute items' status from all their live verdicts (the only place review_status changes)."""
+    votes: dict[int, list[Vote]] = defaultdict(list)
+    for start in range(0, len(items), CHUNK):
+        rows = session.scalars(
+            select(Annotation)
+            .where(Annotation.item_id.in_([i.id for i in items[start : start + CHUNK]]), Annotation.deleted.is_(False))
+            .order_by(Annotation.ls_updated_at, Annotation.ls_annotation_id)
+        )
+        for r in rows:
+            votes[r.item_id].append(Vote(r.annotator, r.verdict, r.chosen_index, r.adjudication))
+    for item in items:
+        decision = decide(item.answer_index, votes[item.id], policy, pushed=item.ls_task_id is not None)
+        if decision.status in ReviewStatus.SETTLED and item.review_status != decision.status:
+            item.reviewed_at = utcnow()
+        elif decision.status not in ReviewStatus.SETTLED:
+            item.reviewed_at = None
+        item.review_status = decision.status
+        item.final_answer_index = decision.final_answer_index
+        item.agreement = decision.agreement

@@ -102,6 +102,12 @@ def run(args, server, httpx) -> None:
     pulled = review_pull(project="bench")
     pull_s = time.perf_counter() - started
     print(f"pull: {pulled['created']} annotations in {pull_s:.1f} s = {pulled['created'] / pull_s:.0f} annotations/s")
+    from annotate_ui.client import ReviewClient
+
+    client = ReviewClient()
+    started = time.perf_counter()
+    records, _ = client.annotations_since(client.find_project("bench"), None)
+    print(f"  of which reading {len(records)} annotations from Label Studio: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     again = review_pull(project="bench")
     print(f"second pull (nothing changed): {again['created']} new in {time.perf_counter() - started:.1f} s")

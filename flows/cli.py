@@ -21,6 +21,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 review_app = typer.Typer(help="Human review in Label Studio (R4D_LS_URL, R4D_LS_TOKEN).", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+from flows.release.cli import release_app  # noqa: E402  (a sub-app of its own: edits here stay additive)
+
+app.add_typer(release_app, name="release")
 console = Console()
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Video files to ingest.", show_default=False)]

@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 PNG_METADATA = {"Software": None}
 
@@ -24,6 +25,7 @@ def bar_chart(path: Path, labels: list[str], values: list[int], title: str, xlab
     ax.set_xlabel(xlabel)
     ax.set_ylabel("items")
     ax.set_ylim(0, max([*values, 1]) * 1.18)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of items: no half items on the axis
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, format="png", metadata=PNG_METADATA)

@@ -226,6 +226,7 @@ def check_record(record: dict) -> None:
             raise RecordError(f"region {region['obj']} has {len(region['masks'])} masks for {frames} frames")
         for mask in region["masks"]:
             try:
-                rle.decode(mask)
+                height, width = mask["size"]
+                rle.check(int(height), int(width), mask["counts"])
             except (ValueError, KeyError, TypeError) as error:
                 raise RecordError(f"region {region['obj']} has a bad mask: {error}") from None

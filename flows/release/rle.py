@@ -7,6 +7,8 @@ difference to the count two before it, in 5-bit groups offset by 48 into printab
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -26,11 +28,18 @@ def encode(mask: np.ndarray) -> dict:
 def decode(rle: dict) -> np.ndarray:
     """The boolean mask of an encoded {"size", "counts"}; raises ValueError when the runs do not fill the size."""
     height, width = rle["size"]
-    runs = _string_to_counts(rle["counts"])
-    if sum(runs) != height * width or any(r < 0 for r in runs):
-        raise ValueError(f"RLE runs cover {sum(runs)} pixels, the size {height}x{width} needs {height * width}")
+    runs = check(height, width, rle["counts"])
     values = np.arange(len(runs)) % 2 == 1
     return np.repeat(values, runs).reshape((height, width), order="F")
+
+
+@lru_cache(maxsize=4096)
+def check(height: int, width: int, counts: str) -> tuple[int, ...]:
+    """The runs of a valid encoding, or ValueError. Cached: the masks of one clip repeat in all its items."""
+    runs = _string_to_counts(counts)
+    if sum(runs) != height * width or any(r < 0 for r in runs):
+        raise ValueError(f"RLE runs cover {sum(runs)} pixels, the size {height}x{width} needs {height * width}")
+    return tuple(runs)
 
 
 def _counts_to_string(runs: list[int]) -> str:
@@ -48,21 +57,21 @@ def _counts_to_string(runs: list[int]) -> str:
 
 def _string_to_counts(text: str) -> list[int]:
     runs: list[int] = []
-    p = 0
-    while p < len(text):
-        x, k, more = 0, 0, True
-        while more:
-            if p >= len(text):
-                raise ValueError("RLE counts end in the middle of a number")
-            c = ord(text[p]) - 48
-            if not 0 <= c < 64:
-                raise ValueError(f"RLE counts hold an invalid character {text[p]!r}")
-            x |= (c & 0x1F) << (5 * k)
-            more = bool(c & 0x20)
-            p, k = p + 1, k + 1
-            if not more and c & 0x10:
-                x |= -1 << (5 * k)
+    x, k = 0, 0
+    for char in text:
+        c = ord(char) - 48
+        if not 0 <= c < 64:
+            raise ValueError(f"RLE counts hold an invalid character {char!r}")
+        x |= (c & 0x1F) << (5 * k)
+        k += 1
+        if c & 0x20:
+            continue
+        if c & 0x10:
+            x |= -1 << (5 * k)
         if len(runs) > 2:
             x += runs[-2]
         runs.append(x)
+        x, k = 0, 0
+    if k:
+        raise ValueError("RLE counts end in the middle of a number")
     return runs

@@ -33,5 +33,9 @@ def test_matches_pycocotools_and_round_trips(mask):
 def test_bad_rle_is_refused():
     with pytest.raises(ValueError, match="cover"):
         rle.decode({"size": [4, 4], "counts": "01"})
+    with pytest.raises(ValueError, match="middle of a number"):
+        rle.decode({"size": [4, 4], "counts": "0P"})
+    with pytest.raises(ValueError, match="invalid character"):
+        rle.decode({"size": [4, 4], "counts": "0 "})
     with pytest.raises(ValueError, match="2-D"):
         rle.encode(np.zeros((2, 2, 2)))

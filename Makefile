@@ -60,3 +60,7 @@ bench-experts: $(STAMP)  ## expert backends: fps, memory vs clip length, depth f
 
 clean:
 	rm -rf $(VENV) r4d-data .pytest_cache
+
+.PHONY: bench-release
+bench-release: $(STAMP)  ## release export time for 10,000 reviewed items (SQLite)
+	$(BIN)/python benchmarks/release.py

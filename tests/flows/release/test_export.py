@@ -124,3 +124,22 @@ def test_bad_requests_are_refused_with_the_reason(reviewed):
         Selection(categories=["XX"])
     with pytest.raises(ValueError, match="only"):
         Selection(statuses=["rejected"])
+
+
+def test_selection_by_date_agreement_source_and_status(reviewed):
+    from datetime import UTC, datetime, timedelta
+
+    from flows.release.select import select_items
+
+    now = datetime.now(UTC)
+    with db.session_scope(reviewed["url"]) as session:
+
+        def keys(**given):
+            return [i.item_key for i in select_items(session, Selection(**given))]
+
+        assert len(keys()) == 18 and keys()[:3] == ["VG-00", "VG-01", "DM-00"]  # R4D-Bench order, then key
+        assert len(keys(reviewed_after=now - timedelta(hours=1), reviewed_before=now + timedelta(hours=1))) == 18
+        assert keys(reviewed_after=now + timedelta(hours=1)) == []
+        assert keys(reviewed_before=now - timedelta(hours=1)) == []
+        assert len(keys(min_agreement=1.0, sources=["synthetic"])) == 18 and keys(sources=["file"]) == []
+        assert keys(statuses=["corrected"], categories=["SR"]) == ["SR-01"]

@@ -56,12 +56,13 @@ def front_matter(name: str, version: str, stats: dict, data_bytes: int) -> dict:
         "task_categories": ["video-text-to-text", "visual-question-answering"],
         "task_ids": ["visual-question-answering"],
         "size_categories": [size_category(stats["items"])],
-        "tags": ["4d", "video", "region-level", "set-of-marks", "multiple-choice"],
+        "tags": ["4d", "video", "region-level", "set-of-marks", "multiple-choice", "arxiv:2512.17012"],
         "configs": [{"config_name": "default", "data_files": [{"split": "test", "path": "data/test.jsonl"}]}],
         "dataset_info": {
             "features": FEATURES,
             "splits": [{"name": "test", "num_bytes": data_bytes, "num_examples": stats["items"]}],
         },
+        "citation": CITATION,
     }
 
 
@@ -70,13 +71,13 @@ def _table(header: tuple[str, str], rows: dict) -> str:
     return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows.items()])
 
 
-def render_card(name: str, version: str, stats: dict, data_bytes: int, selection: dict) -> str:
+def render_card(name: str, version: str, stats: dict, data_bytes: int, selection: dict, task_file: str) -> str:
     meta = yaml.safe_dump(front_matter(name, version, stats, data_bytes), sort_keys=False, allow_unicode=True)
     categories = {f"{CATEGORIES[c]} ({c})": n for c, n in stats["categories"].items()}
     review = {
         **stats["review"],
         "adjudicated": stats["adjudicated"],
-        "mean reviewer agreement": stats["mean_agreement"],
+        "mean reviewer agreement": "n/a" if stats["mean_agreement"] is None else stats["mean_agreement"],
     }
     selection_text = yaml.safe_dump(selection, sort_keys=True).strip()
     return f"""---
@@ -116,8 +117,8 @@ regions (Set-of-Marks, `<obj_N>` in the question), each checked by human reviewe
   `answer_index`, `video_seconds`, `frame_timestamps`, `regions` (per-frame masks as COCO RLE, column-major,
   one per frame timestamp), `review` and `provenance` (JSON text).
 - `media/clips/*.webm` (the clips with marks drawn), `media/som/*.png` (first frame with marks).
-- `lmms_eval/`: an lmms-eval task (`r4d_bench.yaml`, `utils.py`) reporting Avg, Static, Dynamic and the nine
-  categories.
+- `lmms_eval/`: an lmms-eval task (`{task_file}`, `utils.py`) with R4D-Bench's prompt, reporting Avg, Static,
+  Dynamic and the nine categories (set its `dataset_path` to where this release lives).
 - `MANIFEST`: sha256 of every file; check a copy with `r4d release verify PATH`.
 
 ```python

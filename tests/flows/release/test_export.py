@@ -36,6 +36,7 @@ def test_round_trip_through_datasets(reviewed):
     loaded = load_dataset(str(result.path), split="test")  # the card's dataset_info features are applied
     raw = [json.loads(line) for line in (result.path / "data/test.jsonl").read_text().splitlines()]
     assert loaded.num_rows == 18 and sorted(loaded["id"]) == sorted(kept)
+    assert verify_release(result.path) == []  # loading wrote nothing into the release
     assert loaded[0] == raw[0]  # every field, nested masks included, comes back as written
     by_id = {row["id"]: row for row in loaded}
     verified, corrected = by_id["T-00"], by_id["T-01"]
@@ -64,7 +65,8 @@ def test_card_front_matter_and_numbers_come_from_the_data(reviewed):
     text = (path / "README.md").read_text()
     _, front, body = text.split("---\n", 2)
     meta = yaml.safe_load(front)
-    assert meta["license"] and meta["size_categories"] == ["n<1K"]
+    assert meta["license"] and meta["size_categories"] == ["n<1K"] and "4D-RGPT" in meta["citation"]
+    assert "`r4d_test.yaml`" in body and (path / "lmms_eval/r4d_test.yaml").is_file()
     assert "video-text-to-text" in meta["task_categories"] and "4D-RGPT" in body
     assert meta["configs"][0]["data_files"][0] == {"split": "test", "path": "data/test.jsonl"}
     assert meta["dataset_info"]["splits"][0]["num_examples"] == 18

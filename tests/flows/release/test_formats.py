@@ -169,4 +169,25 @@ def test_bad_files_are_refused_naming_file_and_entry(database_url, tmp_path):
         import_file(database_url, bad, "vlm4d")
     assert items_in(database_url) == []  # nothing half-imported
     result = CliRunner().invoke(app, ["release", "import", str(bad), "--format", "vlm4d"])
-    assert result.exit_code == 1 and "import refused" in result.output
+    assert result.exit_code == 1 and "import refused" in " ".join(result.output.split())
+
+
+def test_cli_import_and_convert(r4d_env, tmp_path):
+    from flows.artifacts import ArtifactStore
+    from tests.flows.release.conftest import make_reviewed_items
+
+    url, data_dir = r4d_env["database_url"], r4d_env["data_dir"]
+    store = ArtifactStore(str(data_dir / "artifacts"))
+    make_reviewed_items(url, store, tmp_path, per_category=1)
+    source = tmp_path / "r4d_bench.json"
+    source.write_text(json.dumps(R4D_BENCH))
+    runner = CliRunner()
+    result = runner.invoke(app, ["release", "import", str(source), "--format", "r4d"])
+    assert result.exit_code == 0 and "2 read, 2 added, 0 already there" in " ".join(result.output.split())
+    release = export_release(url, store, tmp_path / "rel", "cli", "1.0.0", Selection()).path
+    out = tmp_path / "qa.parquet"
+    result = runner.invoke(app, ["release", "convert", str(release), str(out), "--format", "sti"])
+    assert result.exit_code == 0 and "9 items" in " ".join(result.output.split())
+    table = pq.read_table(out)
+    assert table.column_names == ["Video", "ID", "Question", "Candidates", "Answer", "Task", "time_start", "time_end"]
+    assert table.num_rows == 9 and set(table.column("Answer").to_pylist()) == {"B"}

@@ -145,3 +145,16 @@ def test_selection_by_date_agreement_source_and_status(reviewed):
         assert keys(reviewed_before=now - timedelta(hours=1)) == []
         assert len(keys(min_agreement=1.0, sources=["synthetic"])) == 18 and keys(sources=["file"]) == []
         assert keys(statuses=["corrected"], categories=["SR"]) == ["SR-01"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_postgres_and_sqlite_give_the_same_bytes(reviewed, tmp_path):
+    from flows.artifacts import ArtifactStore
+    from tests.flows.release.conftest import make_reviewed_items
+
+    sqlite_url = f"sqlite:///{tmp_path / 'other.db'}"
+    store = ArtifactStore(str(tmp_path / "other-artifacts"))
+    make_reviewed_items(sqlite_url, store, tmp_path)
+    on_sqlite = export_release(sqlite_url, store, tmp_path / "sqlite", "r4d-test", "1.0.0", Selection())
+    assert files(export(reviewed).path) == files(on_sqlite.path)

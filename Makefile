@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast lint bench bench-experts clean
+.PHONY: install demo test test-fast lint bench bench-experts bench-review clean clean-review
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,26 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Label Studio (the review server) lives in its own virtualenv: its Django stack conflicts with Prefect's.
+LS_VENV  ?= .venv-ls
+LS_STAMP := $(LS_VENV)/.installed
+
+$(LS_STAMP):
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install -q --upgrade pip
+	$(LS_VENV)/bin/pip install -q label-studio==1.23.2
+	touch $(LS_STAMP)
+
+install: $(LS_STAMP)
+test: $(LS_STAMP)  ## the review tests start a real Label Studio from it
+
+clean: clean-review
+clean-review:
+	rm -rf $(LS_VENV)
+
+bench-review: $(STAMP) $(LS_STAMP)  ## tasks pushed per second and pull time, 2,000 items, real Label Studio
+	$(BIN)/python benchmarks/review.py
 
 demo: $(STAMP)  ## the main job on the embedded default: SQLite + CPU, no servers
 	$(BIN)/r4d demo
@@ -40,3 +60,7 @@ bench-experts: $(STAMP)  ## expert backends: fps, memory vs clip length, depth f
 
 clean:
 	rm -rf $(VENV) r4d-data .pytest_cache
+
+.PHONY: bench-release
+bench-release: $(STAMP)  ## release export time for 10,000 reviewed items (SQLite)
+	$(BIN)/python benchmarks/release.py

@@ -138,18 +138,27 @@ class QuestionItem(Base):
     final_answer_index: Mapped[int | None]  # after review; differs from answer_index when corrected
     ls_project_id: Mapped[int | None]
     ls_task_id: Mapped[int | None] = mapped_column(unique=True)
+    ls_adjudication_task_id: Mapped[int | None] = mapped_column(unique=True)  # set once reviewers disagreed
+    agreement: Mapped[float | None] = mapped_column(Float)  # pairwise agreement of its reviewers
+    reviewed_at: Mapped[datetime | None]  # when the review policy last settled it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Annotation(Base):
-    """One reviewer's verdict on one item, as Label Studio reported it (webhook or pull)."""
+    """One reviewer's verdict on one item, as Label Studio reported it (webhook or pull).
+
+    Deleted verdicts are kept with `deleted` set, so the history of an item is never lost.
+    """
 
     __tablename__ = "annotations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ls_annotation_id: Mapped[int] = mapped_column(unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("question_items.id", ondelete="CASCADE"))
+    ls_task_id: Mapped[int | None]
+    adjudication: Mapped[bool] = mapped_column(default=False)  # from the adjudication queue: decides alone
+    annotator_id: Mapped[int | None]  # the Label Studio user id
     annotator: Mapped[str] = mapped_column(String(255))
     verdict: Mapped[str] = mapped_column(String(32))
     chosen_index: Mapped[int | None]
@@ -157,8 +166,22 @@ class Annotation(Base):
     lead_time_s: Mapped[float | None] = mapped_column(Float)
     deleted: Mapped[bool] = mapped_column(default=False)
     raw: Mapped[dict[str, Any]]
+    source: Mapped[str | None] = mapped_column(String(16))  # webhook | pull: which path wrote it last
+    ls_created_at: Mapped[datetime | None]  # Label Studio's own timestamps of the verdict
+    ls_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewSync(Base):
+    """Where the last `review pull` of a Label Studio project got to (the next one reads what changed since)."""
+
+    __tablename__ = "review_sync"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ls_project_id: Mapped[int] = mapped_column(unique=True)
+    pulled_until: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Release(Base):

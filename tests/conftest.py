@@ -48,3 +48,24 @@ def r4d_env(database_url, tmp_path, monkeypatch):
     _open.cache_clear()
     yield {"database_url": database_url, "data_dir": data_dir, "env": {**os.environ}}
     _open.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory):
+    """A real Label Studio 1.23.2 on its own throwaway PostgreSQL database, for the whole test session."""
+    from tests.labelstudio import LabelStudioServer
+
+    server = LabelStudioServer(tmp_path_factory.mktemp("label-studio"), PG_ADMIN)
+    server.create_database()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        server.drop_database()
+
+
+@pytest.fixture(scope="session")
+def annotators(label_studio):
+    """Two annotator accounts, signed up through the invite link as people would."""
+    return [label_studio.create_annotator(f"reviewer{i}@example.com") for i in (1, 2)]

@@ -1,0 +1,202 @@
+"""The Label Studio side of review: projects, tasks with predictions, webhooks, annotations, users.
+
+Every call is retried while Label Studio is unreachable or answering 5xx (a restart, a deploy), up to
+`retry_seconds`; callers are written so that repeating any call is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+import httpx
+from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+
+from annotate_ui.events import AnnotationRecord, annotation_record
+from annotate_ui.labeling_config import INSTRUCTIONS, MODEL_VERSION, labeling_config
+from annotate_ui.settings import LabelStudioSettings
+
+T = TypeVar("T")
+SECRET_HEADER = "X-R4D-Webhook-Secret"
+
+
+class LabelStudioUnavailable(RuntimeError):
+    """Label Studio did not answer within the retry budget."""
+
+
+def transient(error: Exception) -> bool:
+    """Worth retrying: Label Studio unreachable, restarting, overloaded (5xx, 429)."""
+    if isinstance(error, httpx.TransportError):
+        return True
+    if isinstance(error, httpx.HTTPStatusError):
+        status = error.response.status_code
+    elif isinstance(error, ApiError):
+        status = error.status_code
+    else:
+        return False
+    return status is None or status >= 500 or status == 429
+
+
+class ReviewClient:
+    def __init__(self, settings: LabelStudioSettings | None = None, retry_seconds: float = 120.0):
+        self.settings = settings or LabelStudioSettings()
+        self.retry_seconds = retry_seconds
+        self.ls = LabelStudio(base_url=self.settings.ls_url, api_key=self.settings.token(), timeout=60)
+        self.user_email = cache(self._user_email)
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(*args, **kwargs)`, retried with backoff while Label Studio is down or failing (5xx, 429).
+
+        Only for reads and idempotent writes; creations go through `create_once`.
+        """
+        deadline, delay = time.monotonic() + self.retry_seconds, 0.25
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as error:
+                if not transient(error):
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise LabelStudioUnavailable(
+                        f"Label Studio at {self.settings.ls_url} failed for {self.retry_seconds:.0f} s: {error}"
+                    ) from error
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def create_once(self, find: Callable[[], T | None], create: Callable[[], T]) -> T:
+        """Create something unless `find` sees it; after a failed attempt look again before retrying, because
+        the creation may have landed although its answer was lost."""
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            found = self.call(find)
+            if found is not None:
+                return found
+            try:
+                return create()
+            except Exception as error:
+                if not transient(error) or time.monotonic() > deadline:
+                    raise
+
+    # projects -------------------------------------------------------------------------------------------
+
+    def find_project(self, title: str) -> int | None:
+        for project in self.call(lambda: list(self.ls.projects.list(title=title))):
+            if project.title == title:
+                return project.id
+        return None
+
+    def ensure_project(self, title: str, overlap: int) -> int:
+        """The project with this title, created with our labeling config if there is none."""
+        return self.create_once(lambda: self.find_project(title), lambda: self._create_project(title, overlap))
+
+    def _create_project(self, title: str, overlap: int) -> int:
+        project = self.ls.projects.create(
+            title=title,
+            label_config=labeling_config(),
+            expert_instruction=INSTRUCTIONS,
+            show_instruction=False,  # a modal on every task costs a keystroke; the button stays
+            show_skip_button=True,
+            maximum_annotations=overlap,
+            model_version=MODEL_VERSION,
+            show_collab_predictions=True,
+        )
+        return project.id
+
+    def ensure_webhook(self, project_id: int, url: str, secret: str) -> int:
+        """A webhook of the project to `url` carrying the current shared secret (a rotated one replaces it)."""
+
+        def find() -> int | None:
+            return next((h.id for h in self.ls.webhooks.list(project=str(project_id)) if h.url == url), None)
+
+        hook_id = self.create_once(find, lambda: self._create_webhook(project_id, url, secret))
+        self.call(self.ls.webhooks.update, id=hook_id, headers={SECRET_HEADER: secret}, is_active=True)
+        return hook_id
+
+    def _create_webhook(self, project_id: int, url: str, secret: str) -> int:
+        hook = self.ls.webhooks.create(
+            url=url,
+            project=project_id,
+            send_payload=True,
+            send_for_all_actions=True,
+            headers={SECRET_HEADER: secret},
+            is_active=True,
+        )
+        return hook.id
+
+    def register_webhook(self, project_id: int) -> int | None:
+        """Point the project's webhook at our service when a shared secret is configured (else pull only)."""
+        if self.settings.webhook_secret is None:
+            return None
+        base = self.settings.webhook_service_url or self.settings.service_url
+        return self.ensure_webhook(project_id, f"{base}/webhook", self.settings.secret())
+
+    def media_base(self) -> str:
+        return f"{self.settings.service_url}/media"
+
+    # tasks -----------------------------------------------------------------------------------------------
+
+    def task_ids_by_item_key(self, project_id: int) -> dict[str, int]:
+        """Every task of the project by the item it shows (how a re-push finds what it created before)."""
+        found: dict[str, int] = {}
+        for task in self.call(lambda: list(self._tasks(project_id, fields="task_only"))):
+            key = (task.get("data") or {}).get("item_key")
+            if key is not None:
+                found.setdefault(key, task["id"])
+        return found
+
+    def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
+        """Import tasks (each with its predictions) in one request, one attempt; returns their ids in order."""
+        response = self.ls.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True)
+        ids = list(response.task_ids or [])
+        if len(ids) != len(tasks):
+            raise RuntimeError(f"project {project_id}: imported {len(tasks)} tasks, Label Studio returned {len(ids)}")
+        return ids
+
+    def _tasks(self, project_id: int, fields: str, query: dict | None = None) -> Iterator[dict[str, Any]]:
+        """Raw task pages (the SDK's typed objects are slow for thousands of tasks)."""
+        page = 1
+        while True:
+            params = {"project": project_id, "page": page, "page_size": 500, "fields": fields}
+            if query is not None:
+                params["query"] = json.dumps(query)
+            response = httpx.get(
+                f"{self.settings.ls_url}/api/tasks/",
+                params=params,
+                headers={"Authorization": f"Token {self.settings.token()}"},
+                timeout=60,
+            )
+            if response.status_code == 404:  # past the last page
+                return
+            response.raise_for_status()
+            tasks = response.json().get("tasks", [])
+            yield from tasks
+            if len(tasks) < 500:
+                return
+            page += 1
+
+    # annotations -----------------------------------------------------------------------------------------
+
+    def annotations_since(self, project_id: int, since: datetime | None) -> tuple[list[AnnotationRecord], dict]:
+        """Annotations of tasks changed after `since` (all tasks when None), and each such task's live ids."""
+        query = None
+        if since is not None:
+            item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime"}
+            value = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the one format Label Studio parses
+            query = {"filters": {"conjunction": "and", "items": [{**item, "value": value}]}}
+        records, live = [], {}
+        for task in self.call(lambda: list(self._tasks(project_id, fields="all", query=query))):
+            annotations = task.get("annotations") or []
+            live[task["id"]] = {a["id"] for a in annotations}
+            records += [annotation_record({**a, "project": project_id}, task["id"]) for a in annotations]
+        return records, live
+
+    def _user_email(self, user_id: int | None) -> str:
+        if user_id is None:
+            return "unknown"
+        user = self.call(self.ls.users.get, id=user_id)
+        return user.email or user.username or f"user {user_id}"

@@ -1,0 +1,1 @@
+"""Benchmark releases: frozen, checksummed exports of reviewed items in the layouts evaluation harnesses read."""

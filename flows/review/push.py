@@ -1,0 +1,117 @@
+"""`review push`: question items -> Label Studio tasks with the machine's answer as a prediction.
+
+Idempotent: before importing, the project's tasks are listed by item key and adopted, so an import that
+reached Label Studio but was never recorded here (a crash, a lost response) is not imported again. Items in
+adjudication go to a second project, the adjudication queue, the same way.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from sqlalchemy import select
+
+import db
+from annotate_ui.client import ReviewClient, transient
+from annotate_ui.labeling_config import prediction, task_data
+from db.models import QuestionItem
+from flows.review.media import item_media
+from flows.review.policy import ReviewPolicy, ReviewStatus
+from flows.stage import Stage, open_stage
+
+MAX_IMPORT_RETRIES = 50  # each waits for Label Studio to answer a listing first (up to its retry budget)
+
+
+def adjudication_title(project: str) -> str:
+    return f"{project} - adjudication"
+
+
+def _task(stage: Stage, client: ReviewClient, item: QuestionItem, media_cache: dict) -> dict:
+    base = client.media_base()
+    clip, som = item_media(stage, item, media_cache)
+    data = task_data(item.item_key, item.question, list(item.options), f"{base}/{clip}", f"{base}/{som}")
+    data.update(item_id=item.id, category=item.category)
+    return {"data": data, "predictions": [prediction(item.answer_index, item.margin)]}
+
+
+def push_queue(
+    stage: Stage, client: ReviewClient, project_id: int, items: list[QuestionItem], adjudication: bool, batch: int
+) -> dict:
+    """Adopt tasks that already exist for these items, import the rest in batches, record every task id.
+
+    An import is attempted once; after a failure the project is listed again (waiting for Label Studio to
+    answer), what landed is adopted and only the rest is imported again, so no task is ever made twice.
+    """
+    column = "ls_adjudication_task_id" if adjudication else "ls_task_id"
+    existing = client.task_ids_by_item_key(project_id)
+    adopted = _record(stage, {i.id: existing[i.item_key] for i in items if i.item_key in existing}, column, project_id)
+    fresh = [i for i in items if i.item_key not in existing]
+    media_cache: dict = {}
+    imported = retries = 0
+    for start in range(0, len(fresh), batch):
+        pending = fresh[start : start + batch]
+        tasks = {i.id: _task(stage, client, i, media_cache) for i in pending}
+        while pending:
+            try:
+                ids = client.import_tasks(project_id, [tasks[i.id] for i in pending])
+            except Exception as error:
+                if not transient(error) or retries >= MAX_IMPORT_RETRIES:
+                    raise
+                retries += 1
+                existing = client.task_ids_by_item_key(project_id)
+                landed = {i.id: existing[i.item_key] for i in pending if i.item_key in existing}
+                adopted += _record(stage, landed, column, project_id)
+                pending = [i for i in pending if i.item_key not in existing]
+                continue
+            imported += _record(stage, {i.id: t for i, t in zip(pending, ids, strict=True)}, column, project_id)
+            pending = []
+    return {"adopted": adopted, "imported": imported, "retries": retries}
+
+
+def _record(stage: Stage, task_ids: dict[int, int], column: str, project_id: int) -> int:
+    if not task_ids:
+        return 0
+    with db.session_scope(stage.database_url) as session:
+        for item in session.scalars(select(QuestionItem).where(QuestionItem.id.in_(task_ids))):
+            setattr(item, column, task_ids[item.id])
+            if column == "ls_task_id":
+                item.ls_project_id = project_id
+                if item.review_status == ReviewStatus.CANDIDATE:
+                    item.review_status = ReviewStatus.QUEUED
+    return len(task_ids)
+
+
+@flow(name="review-push", log_prints=True)
+def review_push(
+    project: str = "R4D review",
+    categories: list[str] | None = None,
+    limit: int | None = None,
+    policy: ReviewPolicy | None = None,
+    batch: int = 250,
+) -> dict:
+    """Send candidate items to the review project and disagreements to the adjudication project."""
+    policy, stage = policy or ReviewPolicy(), open_stage()
+    client = ReviewClient()
+    with db.session_scope(stage.database_url) as session:
+        query = select(QuestionItem).where(QuestionItem.ls_task_id.is_(None)).order_by(QuestionItem.id)
+        if categories:
+            query = query.where(QuestionItem.category.in_(categories))
+        candidates = list(session.scalars(query.limit(limit)))
+        disputed = list(
+            session.scalars(
+                select(QuestionItem)
+                .where(QuestionItem.review_status == ReviewStatus.ADJUDICATION)
+                .where(QuestionItem.ls_adjudication_task_id.is_(None))
+                .order_by(QuestionItem.id)
+            )
+        )
+    result = {"project": project}
+    if candidates:
+        project_id = client.ensure_project(project, policy.overlap)
+        client.register_webhook(project_id)
+        result["review"] = push_queue(stage, client, project_id, candidates, False, batch)
+    if disputed:
+        project_id = client.ensure_project(adjudication_title(project), 1)
+        client.register_webhook(project_id)
+        result["adjudication"] = push_queue(stage, client, project_id, disputed, True, batch)
+    get_run_logger().info("review push: %s", result)
+    return result

@@ -1,7 +1,9 @@
 """The Label Studio side of review: projects, tasks with predictions, webhooks, annotations, users.
 
-Every call is retried while Label Studio is unreachable or answering 5xx (a restart, a deploy), up to
-`retry_seconds`; callers are written so that repeating any call is harmless.
+Plain REST calls with httpx: the SDK (label-studio-sdk 2.1.2) pins opencv-python-headless < 4.13, which
+changes how our Set-of-Marks badges render. Every call is retried while Label Studio is unreachable or
+answering 5xx (a restart, a deploy), up to `retry_seconds`; callers are written so that repeating any call
+is harmless.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from functools import cache
 from typing import Any, TypeVar
 
 import httpx
-from label_studio_sdk import LabelStudio
-from label_studio_sdk.core.api_error import ApiError
 
 from annotate_ui.events import AnnotationRecord, annotation_record
 from annotate_ui.labeling_config import INSTRUCTIONS, MODEL_VERSION, labeling_config
@@ -35,19 +35,23 @@ def transient(error: Exception) -> bool:
         return True
     if isinstance(error, httpx.HTTPStatusError):
         status = error.response.status_code
-    elif isinstance(error, ApiError):
-        status = error.status_code
-    else:
-        return False
-    return status is None or status >= 500 or status == 429
+        return status >= 500 or status == 429
+    return False
 
 
 class ReviewClient:
     def __init__(self, settings: LabelStudioSettings | None = None, retry_seconds: float = 120.0):
         self.settings = settings or LabelStudioSettings()
         self.retry_seconds = retry_seconds
-        self.ls = LabelStudio(base_url=self.settings.ls_url, api_key=self.settings.token(), timeout=60)
+        self.http = httpx.Client(
+            base_url=self.settings.ls_url, headers={"Authorization": f"Token {self.settings.token()}"}, timeout=60
+        )
         self.user_email = cache(self._user_email)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(*args, **kwargs)`, retried with backoff while Label Studio is down or failing (5xx, 429).
@@ -85,48 +89,47 @@ class ReviewClient:
     # projects -------------------------------------------------------------------------------------------
 
     def find_project(self, title: str) -> int | None:
-        for project in self.call(lambda: list(self.ls.projects.list(title=title))):
-            if project.title == title:
-                return project.id
-        return None
+        page = self.call(self._json, "GET", "/api/projects/", params={"title": title, "page_size": 1000})
+        return next((p["id"] for p in page["results"] if p["title"] == title), None)
 
     def ensure_project(self, title: str, overlap: int) -> int:
         """The project with this title, created with our labeling config if there is none."""
         return self.create_once(lambda: self.find_project(title), lambda: self._create_project(title, overlap))
 
     def _create_project(self, title: str, overlap: int) -> int:
-        project = self.ls.projects.create(
-            title=title,
-            label_config=labeling_config(),
-            expert_instruction=INSTRUCTIONS,
-            show_instruction=False,  # a modal on every task costs a keystroke; the button stays
-            show_skip_button=True,
-            maximum_annotations=overlap,
-            model_version=MODEL_VERSION,
-            show_collab_predictions=True,
-        )
-        return project.id
+        project = {
+            "title": title,
+            "label_config": labeling_config(),
+            "expert_instruction": INSTRUCTIONS,
+            "show_instruction": False,  # a modal on every task costs a keystroke; the button stays
+            "show_skip_button": True,
+            "maximum_annotations": overlap,
+            "model_version": MODEL_VERSION,
+            "show_collab_predictions": True,
+        }
+        return self._json("POST", "/api/projects/", json=project)["id"]
 
     def ensure_webhook(self, project_id: int, url: str, secret: str) -> int:
         """A webhook of the project to `url` carrying the current shared secret (a rotated one replaces it)."""
 
         def find() -> int | None:
-            return next((h.id for h in self.ls.webhooks.list(project=str(project_id)) if h.url == url), None)
+            hooks = self._json("GET", "/api/webhooks/", params={"project": project_id})
+            return next((h["id"] for h in hooks if h["url"] == url and h.get("project") == project_id), None)
 
         hook_id = self.create_once(find, lambda: self._create_webhook(project_id, url, secret))
-        self.call(self.ls.webhooks.update, id=hook_id, headers={SECRET_HEADER: secret}, is_active=True)
+        self.call(self._json, "PATCH", f"/api/webhooks/{hook_id}/", json={"headers": {SECRET_HEADER: secret}})
         return hook_id
 
     def _create_webhook(self, project_id: int, url: str, secret: str) -> int:
-        hook = self.ls.webhooks.create(
-            url=url,
-            project=project_id,
-            send_payload=True,
-            send_for_all_actions=True,
-            headers={SECRET_HEADER: secret},
-            is_active=True,
-        )
-        return hook.id
+        hook = {
+            "url": url,
+            "project": project_id,
+            "send_payload": True,
+            "send_for_all_actions": True,
+            "headers": {SECRET_HEADER: secret},
+            "is_active": True,
+        }
+        return self._json("POST", "/api/webhooks/", json=hook)["id"]
 
     def register_webhook(self, project_id: int) -> int | None:
         """Point the project's webhook at our service when a shared secret is configured (else pull only)."""
@@ -151,25 +154,22 @@ class ReviewClient:
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         """Import tasks (each with its predictions) in one request, one attempt; returns their ids in order."""
-        response = self.ls.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True)
-        ids = list(response.task_ids or [])
+        response = self._json(
+            "POST", f"/api/projects/{project_id}/import", params={"return_task_ids": "true"}, json=tasks
+        )
+        ids = list(response.get("task_ids") or [])
         if len(ids) != len(tasks):
             raise RuntimeError(f"project {project_id}: imported {len(tasks)} tasks, Label Studio returned {len(ids)}")
         return ids
 
     def _tasks(self, project_id: int, fields: str, query: dict | None = None) -> Iterator[dict[str, Any]]:
-        """Raw task pages (the SDK's typed objects are slow for thousands of tasks)."""
+        """Task pages of the project, optionally filtered like Label Studio's data manager."""
         page = 1
         while True:
             params = {"project": project_id, "page": page, "page_size": 500, "fields": fields}
             if query is not None:
                 params["query"] = json.dumps(query)
-            response = httpx.get(
-                f"{self.settings.ls_url}/api/tasks/",
-                params=params,
-                headers={"Authorization": f"Token {self.settings.token()}"},
-                timeout=60,
-            )
+            response = self.http.get("/api/tasks/", params=params)
             if response.status_code == 404:  # past the last page
                 return
             response.raise_for_status()
@@ -198,5 +198,5 @@ class ReviewClient:
     def _user_email(self, user_id: int | None) -> str:
         if user_id is None:
             return "unknown"
-        user = self.call(self.ls.users.get, id=user_id)
-        return user.email or user.username or f"user {user_id}"
+        user = self.call(self._json, "GET", f"/api/users/{user_id}/")
+        return user.get("email") or user.get("username") or f"user {user_id}"

@@ -25,9 +25,9 @@ def adjudication_title(project: str) -> str:
     return f"{project} - adjudication"
 
 
-def _task(stage: Stage, client: ReviewClient, item: QuestionItem, media_cache: dict) -> dict:
+def _task(client: ReviewClient, item: QuestionItem) -> dict:
     base = client.media_base()
-    clip, som = item_media(stage, item, media_cache)
+    clip, som = item_media(item)
     data = task_data(item.item_key, item.question, list(item.options), f"{base}/{clip}", f"{base}/{som}")
     data.update(item_id=item.id, category=item.category)
     return {"data": data, "predictions": [prediction(item.answer_index, item.margin)]}
@@ -45,11 +45,10 @@ def push_queue(
     existing = client.task_ids_by_item_key(project_id)
     adopted = _record(stage, {i.id: existing[i.item_key] for i in items if i.item_key in existing}, column, project_id)
     fresh = [i for i in items if i.item_key not in existing]
-    media_cache: dict = {}
     imported = retries = 0
     for start in range(0, len(fresh), batch):
         pending = fresh[start : start + batch]
-        tasks = {i.id: _task(stage, client, i, media_cache) for i in pending}
+        tasks = {i.id: _task(client, i) for i in pending}
         while pending:
             try:
                 ids = client.import_tasks(project_id, [tasks[i.id] for i in pending])

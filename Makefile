@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# benchmarks reuse test fixtures (tiny models, real footage, the Label Studio server): bench targets put the
+# repository root on the path
 
 .PHONY: install demo test test-fast lint bench bench-experts bench-review clean clean-review
 
@@ -37,7 +39,7 @@ clean-review:
 	rm -rf $(LS_VENV)
 
 bench-review: $(STAMP) $(LS_STAMP)  ## tasks pushed per second and pull time, 2,000 items, real Label Studio
-	$(BIN)/python benchmarks/review.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/review.py
 
 demo: $(STAMP)  ## the main job on the embedded default: SQLite + CPU, no servers
 	$(BIN)/r4d demo
@@ -53,14 +55,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/pipeline.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/pipeline.py
 
 bench-experts: $(STAMP)  ## expert backends: fps, memory vs clip length, depth flicker, real footage
-	$(BIN)/python benchmarks/experts.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/experts.py
 
 clean:
 	rm -rf $(VENV) r4d-data .pytest_cache
 
 .PHONY: bench-release
 bench-release: $(STAMP)  ## release export time for 10,000 reviewed items (SQLite)
-	$(BIN)/python benchmarks/release.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/release.py

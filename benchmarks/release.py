@@ -15,61 +15,34 @@ from pathlib import Path
 
 import numpy as np
 
+BOX = {"label": "box", "bbox": [0, 0, 30, 20], "area": 600}
+
+
+def moving_boxes(clip: int, frames: int, height: int, width: int) -> list[np.ndarray]:
+    """Label maps of three 30x20 boxes (marks 1-3) sliding right, a different phase per clip."""
+    maps = []
+    for f in range(frames):
+        label = np.zeros((height, width), np.int32)
+        for mark in (1, 2, 3):
+            x, y = (20 * mark + 3 * f + clip) % (width - 30), 25 * mark
+            label[y : y + 20, x : x + 30] = mark
+        maps.append(label)
+    return maps
+
 
 def build(url: str, store, scratch: Path, items: int, clips: int, frames: int) -> None:
     import db
-    from db.models import Annotation, Clip, ExpertRun, QuestionItem, Region, Video
+    from db.models import Annotation, QuestionItem
     from flows.generate.questions.base import CATEGORIES
-    from flows.generate.som import encode_png
-    from flows.ingest.video_io import WebmWriter
+    from tests.flows.release.conftest import add_clip
 
     height, width = 120, 160
     db.upgrade(url)
-    rng = np.random.default_rng(0)
     with db.session_scope(url) as session:
-        made = []
-        for c in range(clips):
-            labels = []
-            for f in range(frames):
-                label = np.zeros((height, width), np.int32)
-                for mark in (1, 2, 3):
-                    x, y = (20 * mark + 3 * f + c) % (width - 30), 25 * mark
-                    label[y : y + 20, x : x + 30] = mark
-                labels.append(label)
-            seg = store.put_json({"regions": [{"index": m} for m in (1, 2, 3)], "masks": store.put_frames(labels)})
-            pixels = [(rng.random((height, width, 3)) * 255).astype(np.uint8) for _ in range(frames)]
-            path = scratch / f"clip{c}.webm"
-            with WebmWriter(path, fps=10, width=width, height=height) as writer:
-                for frame in pixels:
-                    writer.write(frame)
-            review_clip = {"artifact": store.put_file(path, ".webm"), "fps": 10.0, "frames": frames}
-            som = store.put_bytes(encode_png(pixels[0]), ".png")
-            video = Video(source_key=f"bench{c}", source_uri=f"bench{c}", kind="synthetic", status="done")
-            session.add(video)
-            session.flush()
-            clip = Clip(
-                video_id=video.id,
-                clip_key="all",
-                frame_indices=list(range(frames)),
-                timestamps=[f / 10 for f in range(frames)],
-                start_s=0.0,
-                end_s=(frames - 1) / 10,
-            )
-            session.add(clip)
-            session.flush()
-            run = ExpertRun(
-                clip_id=clip.id, kind="segmenter", backend="oracle", config={}, run_key=f"b{c}", status="done"
-            )
-            run.output_artifact = seg
-            session.add(run)
-            session.flush()
-            regions = [
-                Region(segmentation_run_id=run.id, clip_id=clip.id, mark=m, label="box", bbox=[0, 0, 30, 20], area=600)
-                for m in (1, 2, 3)
-            ]
-            session.add_all(regions)
-            session.flush()
-            made.append((clip.id, som, review_clip, [r.id for r in regions]))
+        made = [
+            add_clip(session, store, scratch, f"bench{c}", moving_boxes(c, frames, height, width), c, BOX)
+            for c in range(clips)
+        ]
         codes = list(CATEGORIES)
         for n in range(items):
             clip_id, som, review_clip, region_ids = made[n % clips]

@@ -31,18 +31,45 @@ def labels(frame: int) -> np.ndarray:
     return out
 
 
-def _clip_artifacts(store: ArtifactStore, scratch: Path, seed: int) -> tuple[str, str, dict]:
-    masks = store.put_frames(labels(f) for f in range(FRAMES))
-    seg = store.put_json({"regions": [{"index": 1}, {"index": 2}], "masks": masks})
+def add_clip(
+    session, store: ArtifactStore, scratch: Path, name: str, label_maps: list[np.ndarray], seed: int, region: dict
+) -> tuple[int, str, dict, list[int]]:
+    """A synthetic video with one clip showing `label_maps` (marks 1..k), its SoM PNG and WebM review clip of
+    random pixels, a done segmentation run and its regions (`region`: label, bbox, area).
+    Returns (clip id, SoM key, review_clip, region ids)."""
+    marks = sorted(int(m) for m in np.unique(label_maps[0]) if m)
+    seg = store.put_json({"regions": [{"index": m} for m in marks], "masks": store.put_frames(label_maps)})
+    height, width = label_maps[0].shape
     rng = np.random.default_rng(seed)
-    frames = [(rng.random((HEIGHT, WIDTH, 3)) * 255).astype(np.uint8) for _ in range(FRAMES)]
+    frames = [(rng.random((height, width, 3)) * 255).astype(np.uint8) for _ in label_maps]
     som = store.put_bytes(encode_png(frames[0]), ".png")
-    path = scratch / f"clip{seed}.webm"
-    with WebmWriter(path, fps=10, width=WIDTH, height=HEIGHT) as writer:
+    path = scratch / f"{name}.webm"
+    with WebmWriter(path, fps=10, width=width, height=height) as writer:
         for frame in frames:
             writer.write(frame)
-    clip = {"artifact": store.put_file(path, ".webm"), "fps": 10.0, "frames": FRAMES}
-    return seg, som, clip
+    review_clip = {"artifact": store.put_file(path, ".webm"), "fps": 10.0, "frames": len(frames)}
+    video = Video(source_key=name, source_uri=name, kind="synthetic", status="done")
+    session.add(video)
+    session.flush()
+    count = len(label_maps)
+    clip = Clip(
+        video_id=video.id,
+        clip_key="all",
+        frame_indices=list(range(count)),
+        timestamps=[f / 10 for f in range(count)],
+        start_s=0.0,
+        end_s=(count - 1) / 10,
+    )
+    session.add(clip)
+    session.flush()
+    run = ExpertRun(clip_id=clip.id, kind="segmenter", backend="oracle", config={}, run_key=name, status="done")
+    run.output_artifact = seg
+    session.add(run)
+    session.flush()
+    regions = [Region(segmentation_run_id=run.id, clip_id=clip.id, mark=m, **region) for m in marks]
+    session.add_all(regions)
+    session.flush()
+    return clip.id, som, review_clip, [r.id for r in regions]
 
 
 def verdict(annotation_id: int, task_id: int, user: int, name: str, answer: str | None = None):
@@ -69,44 +96,27 @@ def make_reviewed_items(url: str, store: ArtifactStore, scratch: Path, per_categ
     db.upgrade(url)
     keys: dict[str, list[str]] = {"verified": [], "corrected": [], "rejected": [], "queued": []}
     with db.session_scope(url) as session:
-        clips = []
-        for seed in range(2):
-            seg, som, review_clip = _clip_artifacts(store, scratch, seed)
-            video = Video(source_key=f"v{seed}", source_uri=f"scene{seed}", kind="synthetic", status="done")
-            session.add(video)
-            session.flush()
-            clip = Clip(
-                video_id=video.id,
-                clip_key="all",
-                frame_indices=list(range(FRAMES)),
-                timestamps=[f / 10 for f in range(FRAMES)],
-                start_s=0.0,
-                end_s=(FRAMES - 1) / 10,
+        clips = [
+            add_clip(
+                session,
+                store,
+                scratch,
+                f"scene{seed}",
+                [labels(f) for f in range(FRAMES)],
+                seed,
+                {"label": "car", "bbox": [0, 0, 8, 8], "area": 64},
             )
-            session.add(clip)
-            session.flush()
-            run = ExpertRun(
-                clip_id=clip.id, kind="segmenter", backend="oracle", config={}, run_key=f"r{seed}", status="done"
-            )
-            run.output_artifact = seg
-            session.add(run)
-            session.flush()
-            regions = [
-                Region(segmentation_run_id=run.id, clip_id=clip.id, mark=m, label="car", bbox=[0, 0, 8, 8], area=64)
-                for m in (1, 2)
-            ]
-            session.add_all(regions)
-            session.flush()
-            clips.append((clip, som, review_clip, [r.id for r in regions]))
+            for seed in range(2)
+        ]
         task = 100
         plan = [(c, n) for c in CATEGORIES for n in range(per_category)] + [("DM", 90), ("SR", 91)]
         for category, n in plan:
-            clip, som, review_clip, region_ids = clips[n % 2]
+            clip_id, som, review_clip, region_ids = clips[n % 2]
             key = f"{category}-{n:02d}"
             session.add(
                 QuestionItem(
                     item_key=key,
-                    clip_id=clip.id,
+                    clip_id=clip_id,
                     category=category,
                     template=f"{category.lower()}_template",
                     question=f"Which way does <obj_1> move relative to <obj_2>? ({category} {n})",

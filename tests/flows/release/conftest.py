@@ -3,14 +3,12 @@ recorded through the review code (`record_annotations`) as the webhook or a pull
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import db
-from annotate_ui.events import annotation_record
 from db.models import Clip, ExpertRun, QuestionItem, Region, Video
 from flows.artifacts import ArtifactStore
 from flows.generate.questions.base import CATEGORIES
@@ -18,8 +16,8 @@ from flows.generate.som import encode_png
 from flows.ingest.video_io import WebmWriter
 from flows.review.policy import ReviewPolicy
 from flows.review.verdicts import record_annotations
+from tests.flows.review.test_verdicts import record
 
-T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FRAMES, HEIGHT, WIDTH = 6, 24, 32
 
 
@@ -73,20 +71,8 @@ def add_clip(
 
 
 def verdict(annotation_id: int, task_id: int, user: int, name: str, answer: str | None = None):
-    result = [{"from_name": "verdict", "to_name": "question", "type": "choices", "value": {"choices": [name]}}]
-    if answer:
-        result.append({"from_name": "answer", "to_name": "question", "type": "choices", "value": {"choices": [answer]}})
-    return annotation_record(
-        {
-            "id": annotation_id,
-            "task": task_id,
-            "completed_by": user,
-            "result": result,
-            "lead_time": 8.0,
-            "created_at": T0.isoformat(),
-            "updated_at": T0.isoformat(),
-        }
-    )
+    """A Label Studio annotation as the review code receives it (8 s spent on it)."""
+    return record(annotation_id, task_id, user, name, answer, lead_time=8.0)
 
 
 def make_reviewed_items(url: str, store: ArtifactStore, scratch: Path, per_category: int = 2) -> dict:

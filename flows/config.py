@@ -19,8 +19,9 @@ class Settings(BaseSettings):
     max_frame_side: int = 4096
     """R4D_MAX_FRAME_SIDE: videos with a larger frame are refused at ingest."""
     accept_truncated: bool = False
-    """R4D_ACCEPT_TRUNCATED: keep the frames of a video that decodes cleanly but ends before the frame count its
-    header declares (recorded as a warning on the video) instead of refusing it as truncated."""
+    """R4D_ACCEPT_TRUNCATED: keep the frames that decode of a damaged video (cut short of the duration or frame
+    count its header declares, or missing frames in the middle) with a warning recorded on the video, instead of
+    refusing it; clips never span the missing frames."""
 
     def artifacts(self) -> str:
         return self.artifact_url or str((self.data_dir / "artifacts").resolve())

@@ -112,9 +112,10 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
     cuts = find_cuts(step_distances(iter_frames(file))) if sampling.split_at_cuts else []
     if cuts:
         logger.info("%s: shot cuts before frames %s", file, cuts)
+    cuts = sorted({*cuts, *info.segment_starts})  # no clip spans frames lost in the middle
     warning = None
-    if info.truncated:
-        warning = f"warning: truncated: {info.num_frames} of {info.declared_frames} declared frames decodable; kept"
+    if info.damage:  # only when R4D_ACCEPT_TRUNCATED: otherwise probe refused the file
+        warning = f"warning: {'; '.join(info.damage)}; kept the {info.num_frames} frames that decode"
         logger.warning("%s: %s", file, warning)
     artifact = stage.store.put_file(file)
     video_id = _record(

@@ -81,7 +81,7 @@ def test_ingest_records_bad_files_and_goes_on(prefect_harness, r4d_env, tmp_path
         videos = {Path(v.source_uri).name: v for v in session.scalars(select(Video))}
         assert videos["good.webm"].status == Status.DONE and videos["good.webm"].num_frames == 15
         assert len(videos["good.webm"].clips) == 2  # 1.5 s cut into 1 s clips
-        assert "not a readable video" in videos["notes.mp4"].error
+        assert "not a video file" in videos["notes.mp4"].error
         assert "does not exist" in videos["missing.mp4"].error
         assert all(v.status == Status.FAILED for n, v in videos.items() if n != "good.webm")
     assert ingest(paths=[str(text), str(missing), str(good)], sampling=ClipSampling(clip_seconds=1.0)) == ids

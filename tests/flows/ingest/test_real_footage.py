@@ -59,11 +59,11 @@ def bad_footage(folder):
     text = folder / "notes.mp4"
     text.write_text("this is not a video\n" * 20)
     return {
-        "corrupt.avi": "truncated",
+        "corrupt.avi": "cut short",
         "one.webm": "1 frame(s): too short for a clip",
         "zero.avi": "no decodable frames",
         "huge.mkv": "frame size 10000x10000 exceeds",
-        "notes.mp4": "not a readable video",
+        "notes.mp4": "not a video file",
     }, [corrupt, one, zero, huge, text]
 
 
@@ -81,7 +81,7 @@ def test_real_footage_ingest_perceive_and_bad_footage(prefect_harness, r4d_env, 
         status, error = rows[name]
         assert status == Status.FAILED and name in error and reason in error
     # tree.avi's header declares 444 frames and only 68 decode: ingest's truncation rule refuses it (on purpose)
-    assert rows["tree.avi"][0] == Status.FAILED and "truncated: 68 of 444" in rows["tree.avi"][1]
+    assert rows["tree.avi"][0] == Status.FAILED and "cut short: 68 of the 444 frames" in rows["tree.avi"][1]
     assert all(rows[name][0] == Status.DONE for name in videos if name != "tree.avi")
 
     with db.session_scope(url) as session:
@@ -116,7 +116,7 @@ def test_truncated_video_kept_when_accepted(prefect_harness, r4d_env, videos, mo
     with db.session_scope(r4d_env["database_url"]) as session:
         video = session.get(Video, video_id)
         assert video.status == Status.DONE and video.num_frames == 68
-        assert video.error.startswith("warning: truncated: 68 of 444")
+        assert video.error.startswith("warning: cut short: 68 of the 444 frames")
         assert sum(len(c.frame_indices) for c in video.clips) == 68
     counts = perceive(experts_choice=ExpertChoice(segmenter="none", depth="none", points_per_region=64))
     assert counts["failed"] == 0 and counts["done"] >= 1

@@ -8,14 +8,17 @@ holds a whole video in memory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
+import socket
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,10 @@ import fsspec
 import numpy as np
 from fsspec.implementations.local import LocalFileSystem
 
+from flows.scratch import pid_alive
+
 WINDOW = 16  # frames per stored chunk of a frame stack
+PARTIAL = ".partial"  # <root>/.partial/<pid>@<host>/: files being written, renamed into place when complete
 
 
 class ArtifactStore:
@@ -31,6 +37,7 @@ class ArtifactStore:
         self.url = url
         self.fs, self.root = fsspec.core.url_to_fs(url)
         self.fs.makedirs(self.root, exist_ok=True)
+        self._local = isinstance(self.fs, LocalFileSystem)
 
     def _path(self, key: str) -> str:
         return f"{self.root}/{key[:2]}/{key}"
@@ -40,13 +47,16 @@ class ArtifactStore:
 
     def put_bytes(self, data: bytes, suffix: str = "") -> str:
         key = hashlib.sha256(data).hexdigest() + suffix
-        path = self._path(key)
-        if not self.fs.exists(path):
-            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            tmp = f"{path}.tmp-{os.getpid()}"
-            with self.fs.open(tmp, "wb") as f:
-                f.write(data)
-            self.fs.mv(tmp, path)  # readers never see half a file
+
+        def write(tmp: str) -> None:
+            if self._local:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    _flush_to_disk(f)
+            else:
+                self.fs.pipe_file(tmp, data)
+
+        self._commit(key, write)
         return key
 
     def put_file(self, local_path: str | Path, suffix: str | None = None) -> str:
@@ -57,13 +67,54 @@ class ArtifactStore:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
         key = digest.hexdigest() + (local_path.suffix if suffix is None else suffix)
-        path = self._path(key)
-        if not self.fs.exists(path):
-            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-            tmp = f"{path}.tmp-{os.getpid()}"
-            self.fs.put_file(str(local_path), tmp)
-            self.fs.mv(tmp, path)
+
+        def write(tmp: str) -> None:
+            if self._local:
+                with open(local_path, "rb") as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                    _flush_to_disk(dst)
+            else:
+                self.fs.put_file(str(local_path), tmp)
+
+        self._commit(key, write)
         return key
+
+    def _commit(self, key: str, write: Callable[[str], None]) -> None:
+        """Write under a temporary name in this process's partial folder, then rename into place: readers never
+        see half a file, and a failed write (full disk, kill) leaves nothing under the key. A failed write's
+        temporary file is deleted; a killed process's is swept by a later run (`sweep_partials`)."""
+        path = self._path(key)
+        if self.fs.exists(path):
+            return
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        folder = f"{self.root}/{PARTIAL}/{os.getpid()}@{socket.gethostname()}"
+        self.fs.makedirs(folder, exist_ok=True)
+        tmp = f"{folder}/{secrets.token_hex(6)}-{key}"
+        try:
+            write(tmp)
+            if self._local:
+                os.replace(tmp, path)
+            else:
+                self.fs.mv(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self.fs.rm_file(tmp)
+            raise
+
+    def sweep_partials(self) -> list[str]:
+        """Delete the temporary files of processes on this host that are gone (killed mid-write); returns the
+        folders removed. Other hosts' folders are theirs to sweep."""
+        base = f"{self.root}/{PARTIAL}"
+        if not self.fs.exists(base):
+            return []
+        removed = []
+        for folder in self.fs.ls(base, detail=False):
+            pid, _, host = folder.rsplit("/", 1)[-1].partition("@")
+            if host == socket.gethostname() and not pid_alive(pid):
+                with contextlib.suppress(OSError):
+                    self.fs.rm(folder, recursive=True)
+                    removed.append(folder)
+        return removed
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -74,7 +125,7 @@ class ArtifactStore:
 
     def local_path(self, key: str) -> Path:
         """A local file with the artifact's content (the file itself when the store is local)."""
-        if isinstance(self.fs, LocalFileSystem):
+        if self._local:
             return Path(self._path(key))
         cache = Path(tempfile.gettempdir()) / "r4d-artifacts" / key
         if not cache.exists():
@@ -177,6 +228,12 @@ class FrameStackWriter:
             "chunks": self.chunks,
         }
         return self.store.put_json(manifest)
+
+
+def _flush_to_disk(f) -> None:
+    """Data on disk before the rename that publishes it: a crash never leaves an empty file under a key."""
+    f.flush()
+    os.fsync(f.fileno())
 
 
 def canonical_json(document: Any) -> bytes:

@@ -15,6 +15,9 @@ from rich.table import Table
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's default 20 s for its temporary server is too short on a busy 2-core machine.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+from flows.prefect_guard import guard_temporary_server  # noqa: E402
+
+guard_temporary_server()  # Prefect's temporary server dies with this process, even on SIGKILL
 
 app = typer.Typer(help="R4D factory: region-level 4D video question answering data.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

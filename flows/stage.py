@@ -8,6 +8,7 @@ from functools import cache
 import db
 from flows.artifacts import ArtifactStore
 from flows.config import Settings
+from flows.scratch import sweep_scratch
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,10 @@ class Stage:
 @cache
 def _open(database_url: str, artifact_url: str, settings_json: str) -> Stage:
     db.upgrade(database_url)  # a no-op once the schema is current; spares users a separate step
-    return Stage(Settings.model_validate_json(settings_json), database_url, ArtifactStore(artifact_url))
+    settings, store = Settings.model_validate_json(settings_json), ArtifactStore(artifact_url)
+    sweep_scratch(settings.data_dir)  # what killed runs left behind
+    store.sweep_partials()
+    return Stage(settings, database_url, store)
 
 
 def open_stage() -> Stage:

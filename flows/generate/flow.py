@@ -7,7 +7,6 @@ re-run with the same inputs stores nothing new.
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from flows.generate.questions.base import GenerateConfig
 from flows.generate.som import draw_marks, encode_png, mark_video
 from flows.ingest.video_io import WebmWriter, iter_frames
 from flows.progress import progress
+from flows.scratch import scratch_dir
 from flows.stage import Stage, open_stage
 
 
@@ -73,8 +73,8 @@ def marked_clip(stage: Stage, evidence: ClipEvidence) -> dict:
     height, width = first.shape[0] // 2 * 2, first.shape[1] // 2 * 2
     frames = (f[:height, :width] for f in iter_frames(video, evidence.frame_indices))
     labels = (m[:height, :width] for m in stage.store.iter_frames(seg["masks"]))
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "marked.webm"
+    with scratch_dir(stage.settings.data_dir) as scratch:
+        path = scratch / "marked.webm"
         with WebmWriter(path, fps=fps, width=width, height=height) as writer:
             count = mark_video(frames, labels, marks, writer)
         key = stage.store.put_file(path, ".webm")

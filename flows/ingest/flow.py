@@ -6,7 +6,6 @@ does nothing. A bad file is recorded as failed with the reason and the batch goe
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from flows.ingest.scene_spec import SceneSpec
 from flows.ingest.shots import find_cuts, step_distances
 from flows.ingest.video_io import BadVideoError, VideoProbe, iter_frames, probe, sha256_file
 from flows.progress import progress
+from flows.scratch import scratch_dir
 from flows.stage import Stage, open_stage
 
 
@@ -144,8 +144,8 @@ def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int:
     source_key = "synthetic:" + spec.key()
     if (existing := _existing(stage, source_key)) and existing.status == Status.DONE:
         return existing.id
-    with tempfile.TemporaryDirectory(dir=_scratch(stage)) as tmp:
-        rendered = render_scene(spec, stage.store, Path(tmp) / "scene.webm")
+    with scratch_dir(stage.settings.data_dir) as tmp:
+        rendered = render_scene(spec, stage.store, tmp / "scene.webm")
         info = probe(rendered.video_path)  # the video must read back as rendered
         artifact = stage.store.put_file(rendered.video_path)
         content_hash = artifact.removesuffix(".webm")
@@ -166,12 +166,6 @@ def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int:
     )
     _add_clips(stage, video_id, info.timestamps, sampling)
     return video_id
-
-
-def _scratch(stage: Stage) -> Path:
-    path = stage.settings.data_dir / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @flow(name="ingest", log_prints=True)

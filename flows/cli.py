@@ -90,17 +90,11 @@ def _model_options(choice, device: str, dtype: str, weights: list[str] | None):
 
 
 @app.command()
-def demo(
-    scenes: Annotated[int, typer.Option(help="Synthetic scenes to generate.")] = 4,
-    seed: Seed = 0,
-    frames: Frames = 40,
-):
-    """Generate a few synthetic 4D scenes and run the whole pipeline on the embedded default (no servers)."""
-    from flows.pipeline import pipeline
+def demo():
+    """Run the whole pipeline on scripted synthetic scenes (no servers) and show one item per category."""
+    from flows.demo import run_demo
 
-    started = time.perf_counter()
-    result = pipeline(synthetic=_synthetic(scenes, seed, frames, None))
-    _report(result, time.perf_counter() - started)
+    run_demo(console)
 
 
 @app.command()

@@ -38,6 +38,7 @@ class ArtifactStore:
         self.fs, self.root = fsspec.core.url_to_fs(url)
         self.fs.makedirs(self.root, exist_ok=True)
         self._local = isinstance(self.fs, LocalFileSystem)
+        self._partials: tuple[int | None, str] = (None, "")
 
     def _path(self, key: str) -> str:
         return f"{self.root}/{key[:2]}/{key}"
@@ -87,9 +88,7 @@ class ArtifactStore:
         if self.fs.exists(path):
             return
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        folder = f"{self.root}/{PARTIAL}/{os.getpid()}@{socket.gethostname()}"
-        self.fs.makedirs(folder, exist_ok=True)
-        tmp = f"{folder}/{secrets.token_hex(6)}-{key}"
+        tmp = f"{self._partial_folder()}/{secrets.token_hex(6)}-{key}"
         try:
             write(tmp)
             if self._local:
@@ -100,6 +99,15 @@ class ArtifactStore:
             with contextlib.suppress(OSError):
                 self.fs.rm_file(tmp)
             raise
+
+    def _partial_folder(self) -> str:
+        """This process's folder of files being written (made once per process: a forked child gets its own)."""
+        pid = os.getpid()
+        if self._partials[0] != pid:
+            folder = f"{self.root}/{PARTIAL}/{pid}@{socket.gethostname()}"
+            self.fs.makedirs(folder, exist_ok=True)
+            self._partials = (pid, folder)
+        return self._partials[1]
 
     def sweep_partials(self) -> list[str]:
         """Delete the temporary files of processes on this host that are gone (killed mid-write); returns the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -44,12 +45,17 @@ def run_demo(console: Console) -> dict:
 
     files = scene_files()
     console.print(f"Rendering {len(files)} scripted scenes from {SCENES} and running the pipeline on them...")
+    started = time.perf_counter()
     result = pipeline(
         synthetic=SyntheticScenes(spec_files=[str(f) for f in files]),
         experts_choice=ExpertChoice(segmenter=ORACLE, tracker=ORACLE, depth=ORACLE),
     )
     quiet_prefect()  # loggers Prefect created while running
     stage = open_stage()
+    questions = result.get("questions", {})
+    stored, seconds = questions.get("stored", 0), time.perf_counter() - started
+    news = f"{stored} new question items" if stored else "nothing new (this data dir already holds these scenes)"
+    console.print(f"{result['videos']} scenes, {questions.get('clips', 0)} clips: {news} in {seconds:.0f} s")
     examples = best_examples(stage.database_url)
     print_categories(console, stage.database_url)
     print_examples(console, examples)
@@ -92,7 +98,8 @@ def print_categories(console: Console, database_url: str) -> None:
     from flows.generate.questions.base import CATEGORIES
 
     with db.session_scope(database_url) as session:
-        counts = dict(session.execute(select(QuestionItem.category, func.count()).group_by(QuestionItem.category)))
+        rows = session.execute(select(QuestionItem.category, func.count()).group_by(QuestionItem.category))
+        counts = {category: count for category, count in rows}
     table = Table(title="question items by category")
     table.add_column("code")
     table.add_column("category")

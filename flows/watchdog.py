@@ -20,13 +20,18 @@ GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL, as Prefect's own stop() allo
 
 
 def alive(pid: int) -> bool:
+    """Running, and not a zombie: a server that exited stays in the table until its parent reaps it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # Linux; elsewhere a zombie counts as alive
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def stop(pid: int) -> None:

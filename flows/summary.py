@@ -1,4 +1,4 @@
-"""What is in the database, as counts a person can read (the end of `r4d demo`, `r4d status`)."""
+"""What is in the database, as counts a person can read (the end of `r4d status` and of each stage verb)."""
 
 from __future__ import annotations
 

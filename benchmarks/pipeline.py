@@ -63,7 +63,7 @@ def run_pipeline(scenes: int, frames: int) -> dict:
     from flows.pipeline import SyntheticScenes, pipeline
 
     synthetic = SyntheticScenes(count=scenes, num_frames=frames)
-    with prefect_test_harness(), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+    with prefect_test_harness(server_startup_timeout=120), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         started = time.perf_counter()
         first = pipeline(synthetic=synthetic)
         out = {"wall": time.perf_counter() - started, "tasks": {}}

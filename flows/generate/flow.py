@@ -92,18 +92,27 @@ def store_items(
         by_clip.setdefault(candidate.clip_id, []).append(candidate)
 
     def store(clip_id: int) -> int | None:
-        evidence = evidence_by_clip[clip_id]
-        run_keys = [run.run_key for run in evidence.runs.values()]
-        keyed = {item_key(evidence.source_key, evidence.clip_key, run_keys, c): c for c in by_clip[clip_id]}
-        if not _missing(stage, keyed):
-            return 0
-        with claimed(stage.database_url, f"items:{clip_id}") as mine:
-            if not mine:
-                return BUSY
-            fresh = _missing(stage, keyed)
-            return _store_clip_items(stage, evidence, fresh, config) if fresh else 0
+        return store_clip_items(clip_id, by_clip[clip_id], evidence_by_clip[clip_id], config)
 
     return sum(until_done(list(by_clip), store, "store items"))
+
+
+@task(cache_policy=NONE, task_run_name="store items of clip {clip_id}")
+def store_clip_items(
+    clip_id: int, candidates: list[Candidate], evidence: ClipEvidence, config: GenerateConfig
+) -> int | None:
+    """The clip's items not stored yet, with its SoM image and marked clip; None (BUSY) while another process
+    stores them."""
+    stage = open_stage()
+    run_keys = [run.run_key for run in evidence.runs.values()]
+    keyed = {item_key(evidence.source_key, evidence.clip_key, run_keys, c): c for c in candidates}
+    if not _missing(stage, keyed):
+        return 0
+    with claimed(stage.database_url, f"items:{clip_id}") as mine:
+        if not mine:
+            return BUSY
+        fresh = _missing(stage, keyed)
+        return _store_clip_items(stage, evidence, fresh, config) if fresh else 0
 
 
 def _missing(stage: Stage, keyed: dict[str, Candidate]) -> list[tuple[str, Candidate]]:

@@ -28,8 +28,9 @@ LEASE_S = 60.0  # a claim not renewed for this long is considered abandoned
 RENEW_S = 10.0
 
 _log = logging.getLogger(__name__)
-_renewing: set[str] = set()
-_renewing_lock = threading.Lock()
+_held: dict[str, set[str]] = {}  # database URL -> keys this process holds there
+_renewing: set[str] = set()  # database URLs with a renewing thread
+_lock = threading.Lock()
 
 
 @cache
@@ -48,8 +49,8 @@ def try_claim(url: str, key: str) -> bool:
     with session_scope(url) as session:
         insert = postgresql.insert if make_url(url).get_backend_name() == "postgresql" else sqlite.insert
         statement = insert(WorkClaim).values(key=key, owner=me, expires_at=now + LEASE_S).on_conflict_do_nothing()
-        if session.execute(statement).rowcount == 1:
-            _keep_renewing(url)
+        if session.execute(statement.returning(WorkClaim.key)).first() is not None:  # inserted: ours
+            _keep_renewing(url, key)
             return True
         holder = session.execute(select(WorkClaim.owner, WorkClaim.expires_at).where(WorkClaim.key == key)).first()
         if holder is None:  # released in between: try again
@@ -65,13 +66,15 @@ def try_claim(url: str, key: str) -> bool:
         ).rowcount
     if taken:
         _log.warning("took over %s from %s (expired or dead)", key, holder.owner)
-        _keep_renewing(url)
+        _keep_renewing(url, key)
     return taken == 1
 
 
 def release(url: str, key: str) -> None:
     with session_scope(url) as session:
         session.execute(delete(WorkClaim).where(WorkClaim.key == key, WorkClaim.owner == owner()))
+    with _lock:
+        _held.get(url, set()).discard(key)
 
 
 def _dead(holder: str) -> bool:
@@ -88,17 +91,23 @@ def _dead(holder: str) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X")
 
 
-def _keep_renewing(url: str) -> None:
-    with _renewing_lock:
+def _keep_renewing(url: str, key: str) -> None:
+    with _lock:
+        _held.setdefault(url, set()).add(key)
         if url in _renewing:
             return
         _renewing.add(url)
-    threading.Thread(target=_renew_forever, args=(url,), name="r4d-claims", daemon=True).start()
+    threading.Thread(target=_renew_while_held, args=(url,), name="r4d-claims", daemon=True).start()
 
 
-def _renew_forever(url: str) -> None:
+def _renew_while_held(url: str) -> None:
+    """Push the expiry of this process's claims on `url` forward until it holds none."""
     while True:
         time.sleep(RENEW_S)
+        with _lock:
+            if not _held.get(url):
+                _renewing.discard(url)
+                return
         try:
             with session_scope(url) as session:
                 session.execute(

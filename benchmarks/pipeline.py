@@ -67,7 +67,7 @@ def run_pipeline(scenes: int, frames: int) -> dict:
     from flows.pipeline import SyntheticScenes, pipeline
 
     synthetic = SyntheticScenes(count=scenes, num_frames=frames)
-    harness = prefect_test_harness(server_startup_timeout=120)  # the default 30 s is too short on a busy machine
+    harness = prefect_test_harness(server_startup_timeout=300)  # the default 30 s is too short on a busy machine
     with harness, open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         started = time.perf_counter()
         first = pipeline(synthetic=synthetic)

@@ -24,6 +24,7 @@ from flows.generate.engine import Candidate, generate_candidates, item_key, rewe
 from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
 from flows.generate.questions.base import GenerateConfig
 from flows.generate.som import draw_marks, encode_png, mark_video
+from flows.ingest.threaded_writer import ThreadedWriter
 from flows.ingest.video_io import WebmWriter, iter_frames
 from flows.once import BUSY, claimed, until_done
 from flows.progress import progress
@@ -76,7 +77,7 @@ def marked_clip(stage: Stage, evidence: ClipEvidence) -> dict:
     labels = (m[:height, :width] for m in stage.store.iter_frames(seg["masks"]))
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "marked.webm"
-        with WebmWriter(path, fps=fps, width=width, height=height) as writer:
+        with ThreadedWriter(WebmWriter(path, fps=fps, width=width, height=height)) as writer:
             count = mark_video(frames, labels, marks, writer)
         key = stage.store.put_file(path, ".webm")
     return {"artifact": key, "fps": fps, "frames": count, "width": width, "height": height}

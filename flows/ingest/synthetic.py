@@ -20,6 +20,7 @@ import trimesh
 
 from flows.artifacts import ArtifactStore
 from flows.ingest.scene_spec import GENERATOR_VERSION, OBJECT_CLASSES, ObjectSpec, SceneSpec
+from flows.ingest.threaded_writer import ThreadedWriter
 from flows.ingest.video_io import WebmWriter
 from model.geometry import GL_FROM_CV, depth_visible, intrinsics_from_fov, sample_map, transform
 
@@ -235,7 +236,7 @@ def render_scene(spec: SceneSpec, store: ArtifactStore, video_path: Path) -> Ren
     num_points = len(renderer.track_points)
     tracks3d, tracks2d = np.empty((n, num_points, 3), np.float32), np.empty((n, num_points, 2), np.float32)
     track_visible = np.empty((n, num_points), bool)
-    with WebmWriter(video_path, fps=spec.fps, width=spec.width, height=spec.height) as video:
+    with ThreadedWriter(WebmWriter(video_path, fps=spec.fps, width=spec.width, height=spec.height)) as video:
         for frame in renderer.frames():
             video.write(frame.rgb)
             depth_writer.append(frame.depth)

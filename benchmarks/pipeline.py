@@ -5,8 +5,9 @@
 2. Lucas-Kanade tracking on decoded frames of rendered clips, queries from `select_queries` on the oracle
    regions; frames are decoded into a list first, so only the tracker is timed.
 3. Orchestration overhead: the real `pipeline` flow (Prefect test harness, fresh R4D_DATA_DIR) over N scenes;
-   wall time over the time recorded inside render and expert calls (Video/ExpertRun.compute_seconds), and the
-   wall time of an identical second run, which must skip everything.
+   wall time over the time recorded inside render and expert calls (Video/ExpertRun.compute_seconds), where
+   the rest went (per kind of Prefect task, and outside any task), and the wall time of an identical second run,
+   which must skip everything.
 4. Streaming: peak RSS growth of ingesting + perceiving one 100-frame vs one 400-frame scene (same spec
    otherwise), each in a fresh subprocess. Peak is VmHWM after resetting it post warm-up (/proc/self/clear_refs):
    ru_maxrss is no good here, a spawned child inherits the parent's peak across exec on Linux.
@@ -55,6 +56,9 @@ def bench_render(scenes: int, frames: int, seed: int) -> list[str]:
     ]
 
 
+TASKS = ("render scene", "perceive clip", "facts and candidates", "store items")  # every task of the pipeline
+
+
 def run_pipeline(scenes: int, frames: int) -> dict:
     """Two runs of the `pipeline` flow; wall times, and seconds per task kind of the first run (from Prefect)."""
     from prefect.client.orchestration import get_client
@@ -63,19 +67,21 @@ def run_pipeline(scenes: int, frames: int) -> dict:
     from flows.pipeline import SyntheticScenes, pipeline
 
     synthetic = SyntheticScenes(count=scenes, num_frames=frames)
-    with prefect_test_harness(), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+    harness = prefect_test_harness(server_startup_timeout=300)  # the default 30 s is too short on a busy machine
+    with harness, open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         started = time.perf_counter()
         first = pipeline(synthetic=synthetic)
         out = {"wall": time.perf_counter() - started, "tasks": {}}
         expected = first["videos"] + sum(first["expert_runs"].values()) // 3  # scenes + clips (3 experts each)
         with get_client(sync_client=True) as client:
             for _ in range(50):  # task run states reach the server as events, shortly after the flow returns
-                runs = [r for r in client.read_task_runs() if r.name.startswith(("render scene", "perceive clip"))]
-                if len(runs) == expected and all(r.end_time for r in runs):
+                runs = [r for r in client.read_task_runs() if r.name.startswith(TASKS)]
+                main = [r for r in runs if r.name.startswith(("render scene", "perceive clip"))]
+                if len(main) == expected and all(r.end_time for r in runs):
                     break
                 time.sleep(0.2)
         for r in runs:
-            kind = r.name.split()[0]
+            kind = TASKS[[r.name.startswith(t) for t in TASKS].index(True)]
             out["tasks"][kind] = out["tasks"].get(kind, 0.0) + (r.end_time - r.start_time).total_seconds()
         started = time.perf_counter()
         out["again"] = pipeline(synthetic=synthetic)["expert_runs"]
@@ -101,7 +107,9 @@ def pipeline_report(run: dict) -> list[str]:
     expert_s = sum(by_kind.values())
     io_s = sum((end - start).total_seconds() for *_, start, end in runs) - expert_s
     model_s, wall = render_s + expert_s, run["wall"]
-    ingest_s, perceive_s = run["tasks"].get("render", 0.0), run["tasks"].get("perceive", 0.0)
+    ingest_s, perceive_s = run["tasks"].get("render scene", 0.0), run["tasks"].get("perceive clip", 0.0)
+    facts_s, items_s = run["tasks"].get("facts and candidates", 0.0), run["tasks"].get("store items", 0.0)
+    outside_s, clips = wall - sum(run["tasks"].values()), len(runs) // 3
     again, kinds = run["again"], ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
     return [
         f"  first run wall           {wall:8.2f} s",
@@ -112,7 +120,10 @@ def pipeline_report(run: dict) -> list[str]:
         f"{ingest_s - render_s:.2f}",
         f"    perceive-clip tasks    {perceive_s:8.2f} s  = experts {expert_s:.2f} + their frame I/O {io_s:.2f} "
         f"+ bookkeeping {perceive_s - expert_s - io_s:.2f}",
-        f"    outside tasks          {wall - ingest_s - perceive_s:8.2f} s  (Prefect flows/tasks, DB queries)",
+        f"    generate tasks         {facts_s + items_s:8.2f} s  = facts and candidates {facts_s:.2f} + items "
+        f"(SoM image, marked clip) {items_s:.2f}",
+        f"    outside tasks          {outside_s:8.2f} s  (Prefect flows/tasks, DB queries, balancing): "
+        f"{outside_s / clips:.2f} s per clip",
         f"  second run wall          {run['second_wall']:8.2f} s  ({again['skipped']} of {len(runs)} expert runs "
         f"skipped, {again['done']} re-done, {again['failed']} failed)",
     ]

@@ -241,6 +241,20 @@ class Checkpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WorkClaim(Base):
+    """A unit of work in flight (a render, an expert run, a clip's items): who does it and until when.
+
+    Inserted before the work starts and deleted when it ends, so concurrent processes never do the same unit
+    twice; the holder renews `expires_at` while it works, so a crashed holder's unit is taken over after it.
+    """
+
+    __tablename__ = "work_claims"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255))  # host:pid:token of the claiming process
+    expires_at: Mapped[float] = mapped_column(Float)  # Unix time; renewed while the owner lives
+
+
 class Evaluation(Base):
     """A checkpoint scored on a benchmark release (R4D-Bench's 12 columns in `metrics`)."""
 

@@ -1,4 +1,10 @@
-"""Alembic environment: the URL comes from db.session.alembic_config (R4D_DATABASE_URL or embedded SQLite)."""
+"""Alembic environment: the URL comes from db.session.alembic_config (R4D_DATABASE_URL or embedded SQLite).
+
+Every upgrade runs in one transaction on both databases (`transactional_ddl`): db.session.upgrade hands in a
+connection that holds the upgrade lock and, on SQLite, really runs DDL inside a transaction.
+"""
+
+from contextlib import nullcontext
 
 from alembic import context
 
@@ -9,13 +15,17 @@ config = context.config
 
 
 def run_migrations() -> None:
-    url = config.get_main_option("sqlalchemy.url")
-    connectable = config.attributes.get("connection") or connect(url)
-    with connectable.connect() as connection:
+    given = config.attributes.get("connection")
+    with (
+        nullcontext(given)
+        if given is not None
+        else connect(config.get_main_option("sqlalchemy.url")).connect() as connection
+    ):
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+            transactional_ddl=True,
             compare_type=True,
         )
         with context.begin_transaction():

@@ -23,7 +23,9 @@ from flows.generate.engine import Candidate, generate_candidates, item_key, rewe
 from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
 from flows.generate.questions.base import GenerateConfig
 from flows.generate.som import draw_marks, encode_png, mark_video
+from flows.ingest.threaded_writer import ThreadedWriter
 from flows.ingest.video_io import WebmWriter, iter_frames
+from flows.once import BUSY, claimed, until_done
 from flows.progress import progress
 from flows.scratch import scratch_dir
 from flows.stage import Stage, open_stage
@@ -75,7 +77,7 @@ def marked_clip(stage: Stage, evidence: ClipEvidence) -> dict:
     labels = (m[:height, :width] for m in stage.store.iter_frames(seg["masks"]))
     with scratch_dir(stage.settings.data_dir) as scratch:
         path = scratch / "marked.webm"
-        with WebmWriter(path, fps=fps, width=width, height=height) as writer:
+        with ThreadedWriter(WebmWriter(path, fps=fps, width=width, height=height)) as writer:
             count = mark_video(frames, labels, marks, writer)
         key = stage.store.put_file(path, ".webm")
     return {"artifact": key, "fps": fps, "frames": count, "width": width, "height": height}
@@ -84,58 +86,82 @@ def marked_clip(stage: Stage, evidence: ClipEvidence) -> dict:
 def store_items(
     stage: Stage, kept: list[Candidate], evidence_by_clip: dict[int, ClipEvidence], config: GenerateConfig
 ) -> int:
+    """Store the kept items clip by clip; a clip whose items another process is storing is taken up later
+    (by then they are stored), so concurrent runs store and render each item once."""
     by_clip: dict[int, list[Candidate]] = {}
     for candidate in kept:
         by_clip.setdefault(candidate.clip_id, []).append(candidate)
-    added = 0
-    for clip_id, candidates in by_clip.items():
-        evidence = evidence_by_clip[clip_id]
-        run_keys = [run.run_key for run in evidence.runs.values()]
-        keys = [item_key(evidence.source_key, evidence.clip_key, run_keys, c) for c in candidates]
-        with db.session_scope(stage.database_url) as session:
-            have = set(session.scalars(select(QuestionItem.item_key).where(QuestionItem.item_key.in_(keys))))
-            fresh = [(k, c) for k, c in zip(keys, candidates, strict=True) if k not in have]
-            if not fresh:
-                continue
-            som, review_clip = som_image(stage, evidence), marked_clip(stage, evidence)
-            regions = {
-                r.mark: r.id
-                for r in session.scalars(
-                    select(Region).where(Region.segmentation_run_id == evidence.runs["segmenter"].id)
-                )
-            }
-            provenance_runs = {kind: {"run_id": r.id, "backend": r.backend} for kind, r in evidence.runs.items()}
-            for key, c in fresh:
-                session.add(
-                    QuestionItem(
-                        item_key=key,
-                        clip_id=clip_id,
-                        category=c.category,
-                        template=c.template,
-                        question=c.question,
-                        options=c.options,
-                        answer_index=c.answer_index,
-                        region_ids=[regions[m] for m in c.query.marks],
-                        som_image_artifact=som,
-                        margin=float(c.margin),
-                        confidence=None,
-                        provenance={
-                            "expert_runs": provenance_runs,
-                            "review_clip": review_clip,
-                            "query": {
-                                "kind": c.query.kind,
-                                "marks": list(c.query.marks),
-                                "params": [list(p) for p in c.query.params],
-                            },
-                            "value": c.evaluation.value,
-                            "option_values": c.option_values,
-                            "facts": c.evaluation.facts,
-                            "config": config.model_dump(),
+
+    def store(clip_id: int) -> int | None:
+        return store_clip_items(clip_id, by_clip[clip_id], evidence_by_clip[clip_id], config)
+
+    return sum(until_done(list(by_clip), store, "store items"))
+
+
+@task(cache_policy=NONE, task_run_name="store items of clip {clip_id}")
+def store_clip_items(
+    clip_id: int, candidates: list[Candidate], evidence: ClipEvidence, config: GenerateConfig
+) -> int | None:
+    """The clip's items not stored yet, with its SoM image and marked clip; None (BUSY) while another process
+    stores them."""
+    stage = open_stage()
+    run_keys = [run.run_key for run in evidence.runs.values()]
+    keyed = {item_key(evidence.source_key, evidence.clip_key, run_keys, c): c for c in candidates}
+    if not _missing(stage, keyed):
+        return 0
+    with claimed(stage.database_url, f"items:{clip_id}") as mine:
+        if not mine:
+            return BUSY
+        fresh = _missing(stage, keyed)
+        return _store_clip_items(stage, evidence, fresh, config) if fresh else 0
+
+
+def _missing(stage: Stage, keyed: dict[str, Candidate]) -> list[tuple[str, Candidate]]:
+    with db.session_scope(stage.database_url) as session:
+        have = set(session.scalars(select(QuestionItem.item_key).where(QuestionItem.item_key.in_(list(keyed)))))
+    return [(k, c) for k, c in keyed.items() if k not in have]
+
+
+def _store_clip_items(
+    stage: Stage, evidence: ClipEvidence, fresh: list[tuple[str, Candidate]], config: GenerateConfig
+) -> int:
+    som, review_clip = som_image(stage, evidence), marked_clip(stage, evidence)
+    with db.session_scope(stage.database_url) as session:
+        regions = {
+            r.mark: r.id
+            for r in session.scalars(select(Region).where(Region.segmentation_run_id == evidence.runs["segmenter"].id))
+        }
+        provenance_runs = {kind: {"run_id": r.id, "backend": r.backend} for kind, r in evidence.runs.items()}
+        for key, c in fresh:
+            session.add(
+                QuestionItem(
+                    item_key=key,
+                    clip_id=evidence.clip_id,
+                    category=c.category,
+                    template=c.template,
+                    question=c.question,
+                    options=c.options,
+                    answer_index=c.answer_index,
+                    region_ids=[regions[m] for m in c.query.marks],
+                    som_image_artifact=som,
+                    margin=float(c.margin),
+                    confidence=None,
+                    provenance={
+                        "expert_runs": provenance_runs,
+                        "review_clip": review_clip,
+                        "query": {
+                            "kind": c.query.kind,
+                            "marks": list(c.query.marks),
+                            "params": [list(p) for p in c.query.params],
                         },
-                    )
+                        "value": c.evaluation.value,
+                        "option_values": c.option_values,
+                        "facts": c.evaluation.facts,
+                        "config": config.model_dump(),
+                    },
                 )
-            added += len(fresh)
-    return added
+            )
+    return len(fresh)
 
 
 @flow(name="generate", log_prints=True)

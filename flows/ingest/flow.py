@@ -1,7 +1,8 @@
 """The `ingest` flow: video files and synthetic scenes in, probed videos and their clips out.
 
 A source is identified by its content (file bytes, or generator version + scene spec), so ingesting it again
-does nothing. A bad file is recorded as failed with the reason and the batch goes on.
+does nothing. A bad file is recorded as failed with the reason and the batch goes on. Each source is claimed
+while it is ingested, so concurrent runs ingest (render) each source once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flows.ingest.clips import ClipSampling, plan_clips
 from flows.ingest.scene_spec import SceneSpec
 from flows.ingest.shots import find_cuts, step_distances
 from flows.ingest.video_io import BadVideoError, VideoProbe, iter_frames, probe, sha256_file
-from flows.progress import progress
+from flows.once import BUSY, claimed, until_done
 from flows.scratch import scratch_dir
 from flows.stage import Stage, open_stage
 
@@ -77,27 +78,34 @@ def _add_clips(
 
 
 @task(cache_policy=NONE, task_run_name="ingest {path}")
-def ingest_file(path: str, sampling: ClipSampling) -> int:
-    """Probe one file, store it and plan its clips; a bad file becomes a failed row, not an exception."""
+def ingest_file(path: str, sampling: ClipSampling) -> int | None:
+    """Probe one file, store it and plan its clips; a bad file becomes a failed row, not an exception.
+    None (BUSY) when another process is ingesting the same file."""
     stage = open_stage()
-    logger = get_run_logger()
     file = Path(path).resolve()
     try:
         source_key = "file:" + sha256_file(file)
     except OSError as error:  # nothing to hash: the path itself is the identity of the failure
         reason = "file does not exist" if isinstance(error, FileNotFoundError) else f"unreadable: {error}"
-        logger.warning("skipping %s: %s", file, reason)
-        return _record(
-            stage,
-            f"path:{file}",
-            source_uri=str(file),
-            kind="file",
-            status=Status.FAILED,
-            error=str(BadVideoError(file, reason)),
-        )
+        source_key, failure = f"path:{file}", str(BadVideoError(file, reason))
+    else:
+        failure = None
     if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
-        logger.info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
+        get_run_logger().info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
         return existing.id
+    with claimed(stage.database_url, "ingest:" + source_key) as mine:
+        if not mine:
+            return BUSY
+        if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
+            return existing.id
+        if failure is not None:
+            get_run_logger().warning("skipping %s", failure)
+            return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=failure)
+        return _ingest_file(stage, file, source_key, sampling)
+
+
+def _ingest_file(stage: Stage, file: Path, source_key: str, sampling: ClipSampling) -> int:
+    logger = get_run_logger()
     started = time.perf_counter()
     try:
         info = probe(file, max_side=stage.settings.max_frame_side, accept_truncated=stage.settings.accept_truncated)
@@ -136,14 +144,24 @@ def ingest_file(path: str, sampling: ClipSampling) -> int:
 
 
 @task(cache_policy=NONE, task_run_name="render scene {spec.seed}")
-def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int:
-    """Render a synthetic scene (unless that exact scene was rendered before) and plan its clips."""
-    from flows.ingest.synthetic import render_scene  # pyrender/OpenGL only when scenes are rendered
-
+def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int | None:
+    """Render a synthetic scene (unless that exact scene was rendered before) and plan its clips.
+    None (BUSY) when another process is rendering the same scene."""
     stage = open_stage()
     source_key = "synthetic:" + spec.key()
     if (existing := _existing(stage, source_key)) and existing.status == Status.DONE:
         return existing.id
+    with claimed(stage.database_url, "ingest:" + source_key) as mine:
+        if not mine:
+            return BUSY
+        if (existing := _existing(stage, source_key)) and existing.status == Status.DONE:
+            return existing.id
+        return _render_scene(stage, spec, source_key, sampling)
+
+
+def _render_scene(stage: Stage, spec: SceneSpec, source_key: str, sampling: ClipSampling) -> int:
+    from flows.ingest.synthetic import render_scene  # pyrender/OpenGL only when scenes are rendered
+
     with scratch_dir(stage.settings.data_dir) as tmp:
         rendered = render_scene(spec, stage.store, tmp / "scene.webm")
         info = probe(rendered.video_path)  # the video must read back as rendered
@@ -165,6 +183,7 @@ def ingest_scene(spec: SceneSpec, sampling: ClipSampling) -> int:
         **_probe_fields(info),
     )
     _add_clips(stage, video_id, info.timestamps, sampling)
+    get_run_logger().info("rendered scene %d (video %d) in %.1f s", spec.seed, video_id, rendered.render_seconds)
     return video_id
 
 
@@ -177,6 +196,5 @@ def ingest(
     """Ingest video files and synthetic scenes; returns the video ids (failed ones included)."""
     sampling = sampling or ClipSampling()
     open_stage()
-    ids = [ingest_file(path, sampling) for path in progress(paths or [], "ingest files")]
-    ids += [ingest_scene(spec, sampling) for spec in progress(scenes or [], "render scenes")]
-    return ids
+    ids = until_done(paths or [], lambda path: ingest_file(path, sampling), "ingest files")
+    return ids + until_done(scenes or [], lambda spec: ingest_scene(spec, sampling), "render scenes")

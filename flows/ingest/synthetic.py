@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import trimesh
 
 from flows.artifacts import ArtifactStore
 from flows.ingest.scene_spec import GENERATOR_VERSION, OBJECT_CLASSES, ObjectSpec, SceneSpec
+from flows.ingest.threaded_writer import ThreadedWriter
 from flows.ingest.video_io import WebmWriter
 from model.geometry import GL_FROM_CV, depth_visible, intrinsics_from_fov, sample_map, transform
 
@@ -122,6 +124,13 @@ def ground_mesh(spec: SceneSpec, rng: np.random.Generator, half_size: float = 40
 # Rendering --------------------------------------------------------------------------------------------------
 
 
+@cache
+def offscreen_renderer(width: int, height: int) -> pyrender.OffscreenRenderer:
+    """One GL context per frame size for the whole process: making one per scene cost a context and, on
+    deleting it, a full garbage collection (pyrender's) every scene. Scenes switch meshes on it cleanly."""
+    return pyrender.OffscreenRenderer(width, height)
+
+
 @dataclass
 class RenderedFrame:
     index: int
@@ -169,29 +178,24 @@ class SceneRenderer:
 
     def frames(self) -> Iterator[RenderedFrame]:
         spec = self.spec
-        renderer = pyrender.OffscreenRenderer(spec.width, spec.height)
+        renderer = offscreen_renderer(spec.width, spec.height)
         light_pose = np.eye(4)
         light_pose[:3, :3] = trimesh.transformations.euler_matrix(-0.9, 0.5, 0)[:3, :3]
         self.scene.set_pose(self.light_node, light_pose)
-        try:
-            for index in range(spec.num_frames):
-                t = index / spec.fps
-                poses = np.stack([object_pose(obj, t) for obj in spec.objects])
-                present = np.array([object_present(obj, t) for obj in spec.objects])
-                for node, pose, here in zip(self.object_nodes, poses, present, strict=True):
-                    self.scene.set_pose(node, pose)
-                    node.mesh.is_visible = bool(here)
-                cam_pose = camera_pose(spec, t)
-                self.scene.set_pose(self.camera_node, cam_pose @ GL_FROM_CV)
-                started = time.perf_counter()
-                rgb, _ = renderer.render(self.scene)
-                seg, depth = renderer.render(self.scene, pyrender.RenderFlags.SEG, self.seg_colors)
-                self.render_seconds += time.perf_counter() - started
-                yield RenderedFrame(
-                    index, t, rgb, depth.astype(np.float32), seg[..., 0].copy(), cam_pose, poses, present
-                )
-        finally:
-            renderer.delete()
+        for index in range(spec.num_frames):
+            t = index / spec.fps
+            poses = np.stack([object_pose(obj, t) for obj in spec.objects])
+            present = np.array([object_present(obj, t) for obj in spec.objects])
+            for node, pose, here in zip(self.object_nodes, poses, present, strict=True):
+                self.scene.set_pose(node, pose)
+                node.mesh.is_visible = bool(here)
+            cam_pose = camera_pose(spec, t)
+            self.scene.set_pose(self.camera_node, cam_pose @ GL_FROM_CV)
+            started = time.perf_counter()
+            rgb, _ = renderer.render(self.scene)
+            seg, depth = renderer.render(self.scene, pyrender.RenderFlags.SEG, self.seg_colors)
+            self.render_seconds += time.perf_counter() - started
+            yield RenderedFrame(index, t, rgb, depth.astype(np.float32), seg[..., 0].copy(), cam_pose, poses, present)
 
 
 def point_tracks(renderer: SceneRenderer, frame: RenderedFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,7 +236,7 @@ def render_scene(spec: SceneSpec, store: ArtifactStore, video_path: Path) -> Ren
     num_points = len(renderer.track_points)
     tracks3d, tracks2d = np.empty((n, num_points, 3), np.float32), np.empty((n, num_points, 2), np.float32)
     track_visible = np.empty((n, num_points), bool)
-    with WebmWriter(video_path, fps=spec.fps, width=spec.width, height=spec.height) as video:
+    with ThreadedWriter(WebmWriter(video_path, fps=spec.fps, width=spec.width, height=spec.height)) as video:
         for frame in renderer.frames():
             video.write(frame.rgb)
             depth_writer.append(frame.depth)

@@ -8,6 +8,7 @@ and the other clips go on.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,9 @@ import model.experts as experts
 from db.models import Clip, Region, Status, Video
 from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
+from flows.once import BUSY, until_done
 from flows.perceive.experts import RunOutcome, Stopwatch, run_expert
 from flows.perceive.queries import select_queries
-from flows.progress import progress
 from flows.stage import Stage, open_stage
 from model.experts.loading import release as release_models
 
@@ -150,8 +151,11 @@ def _timed(clip: experts.ClipInput, io: Stopwatch) -> experts.ClipInput:
 
 
 @task(cache_policy=NONE, task_run_name="perceive clip {clip_id}")
-def perceive_clip(clip_id: int, choice: ExpertChoice) -> dict[str, RunOutcome]:
-    """All chosen experts over one clip; returns the outcome per capability."""
+def perceive_clip(
+    clip_id: int, choice: ExpertChoice, failed_since: datetime | None = None
+) -> dict[str, RunOutcome] | None:
+    """All chosen experts over one clip; returns the outcome per capability, or None (BUSY) when another
+    process is running one of them (its runs done so far are kept; the clip is taken up again later)."""
     stage = open_stage()
     with db.session_scope(stage.database_url) as session:
         clip_row = session.get(Clip, clip_id)
@@ -166,8 +170,10 @@ def perceive_clip(clip_id: int, choice: ExpertChoice) -> dict[str, RunOutcome]:
         options = choice.options.get("segmenter", {})
         work, after = _segment(stage, clip, choice.segmenter, options)
         outcomes["segmenter"] = run_expert(
-            stage, clip_id, "segmenter", choice.segmenter, {**base, "options": options}, work, after
+            stage, clip_id, "segmenter", choice.segmenter, {**base, "options": options}, work, after, failed_since
         )
+        if outcomes["segmenter"] is BUSY:
+            return BUSY
         seg_output = outcomes["segmenter"].output
     if choice.tracker != SKIP:
         options = choice.options.get("tracker", {})
@@ -184,11 +190,16 @@ def perceive_clip(clip_id: int, choice: ExpertChoice) -> dict[str, RunOutcome]:
             work, _ = _track(
                 stage, clip, choice.tracker, options, seg_output, choice.points_per_region, choice.background_points
             )
-            outcomes["tracker"] = run_expert(stage, clip_id, "tracker", choice.tracker, config, work)
+            outcomes["tracker"] = run_expert(
+                stage, clip_id, "tracker", choice.tracker, config, work, failed_since=failed_since
+            )
     if choice.depth != SKIP:
         options = choice.options.get("depth", {})
         work, _ = _depth(stage, clip, choice.depth, options)
-        outcomes["depth"] = run_expert(stage, clip_id, "depth", choice.depth, {**base, "options": options}, work)
+        config = {**base, "options": options}
+        outcomes["depth"] = run_expert(stage, clip_id, "depth", choice.depth, config, work, failed_since=failed_since)
+    if BUSY in outcomes.values():
+        return BUSY
     for kind, outcome in outcomes.items():
         if outcome.error:
             get_run_logger().warning("clip %d %s: %s", clip_id, kind, outcome.error)
@@ -211,11 +222,12 @@ def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | 
         if name != SKIP and name not in experts.available(kind):  # fail before any work, not per clip
             raise ValueError(f"unknown {kind} backend {name!r}; available: {', '.join(experts.available(kind))}, none")
     stage = open_stage()
+    started = datetime.now(UTC)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     clip_ids = clips_to_perceive(stage, video_ids)
     try:
-        for clip_id in progress(clip_ids, "perceive clips"):
-            for outcome in perceive_clip(clip_id, choice).values():
+        for outcomes in until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips"):
+            for outcome in outcomes.values():
                 key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
                 counts[key] += 1
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,13 +179,12 @@ def cached(key: tuple, build: Callable[[], Any]) -> Any:
 
 def release() -> None:
     """Drop every cached model (end of a worker's batch) and give GPU memory back."""
+    if not _CACHE:  # nothing loaded: no collection to run, and no torch to import (seconds) just to ask it
+        return
     _CACHE.clear()
     import gc
 
     gc.collect()
-    try:
-        import torch
-    except ImportError:
-        return
-    if torch.cuda.is_available():
+    torch = sys.modules.get("torch")  # only a loaded model could have put anything on a GPU
+    if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()

@@ -29,8 +29,8 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.generate.balance import balance
-    from flows.generate.engine import generate_candidates
-    from flows.generate.inputs import expert_facts, find_evidence
+    from flows.generate.candidates import generate_candidates
+    from flows.generate.evidence import expert_facts, find_evidence
     from flows.generate.questions.base import GenerateConfig
     from flows.ingest.flow import ingest
     from flows.perceive.flow import ExpertChoice, clips_to_perceive, perceive

@@ -385,7 +385,7 @@ def _questions_table(database_url: str, examples: int = 3) -> None:
 
 def _report(result: dict, seconds: float | None) -> None:
     from flows.stage import open_stage
-    from flows.summary import summarize
+    from flows.status import summarize
 
     stage = open_stage()
     summary = summarize(stage.database_url)

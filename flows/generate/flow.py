@@ -20,8 +20,8 @@ from sqlalchemy import select
 import db
 from db.models import Clip, QuestionItem, Region, Status, Video
 from flows.generate.balance import balance
-from flows.generate.engine import Candidate, generate_candidates, item_key, reweight_distractors
-from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
+from flows.generate.candidates import Candidate, generate_candidates, item_key, reweight_distractors
+from flows.generate.evidence import ClipEvidence, expert_facts, find_evidence
 from flows.generate.questions.base import GenerateConfig
 from flows.generate.som import draw_marks, encode_png, mark_video
 from flows.ingest.video_io import WebmWriter, iter_frames

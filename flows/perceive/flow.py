@@ -21,7 +21,7 @@ import model.experts as experts
 from db.models import Clip, Region, Status, Video
 from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
-from flows.perceive.experts import RunOutcome, Stopwatch, run_expert
+from flows.perceive.runs import RunOutcome, Stopwatch, run_expert
 from flows.perceive.queries import select_queries
 from flows.progress import progress
 from flows.stage import Stage, open_stage

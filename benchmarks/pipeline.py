@@ -60,7 +60,8 @@ def run_pipeline(scenes: int, frames: int) -> dict:
     from prefect.client.orchestration import get_client
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.pipeline import SyntheticScenes, pipeline
+    from flows.ingest.config import SyntheticScenes
+    from flows.pipeline import pipeline
 
     synthetic = SyntheticScenes(count=scenes, num_frames=frames)
     with prefect_test_harness(), open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
@@ -167,14 +168,15 @@ def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
         from flows.ingest.clips import ClipSampling
         from flows.ingest.flow import ingest_scene
         from flows.ingest.scene_spec import random_scene_spec
-        from flows.perceive.flow import ExpertChoice, clips_to_perceive, perceive_clip
-        from flows.stage import open_stage
+        from flows.perceive.config import ExpertChoice
+        from flows.perceive.flow import perceive_clip
+        from flows.stage import done_clips, open_stage
 
         sampling, choice = ClipSampling(clip_seconds=clip_seconds), ExpertChoice()
 
         def run(spec) -> int:
             video_id = ingest_scene.fn(spec, sampling)
-            clip_ids = clips_to_perceive(open_stage(), [video_id])
+            clip_ids = done_clips(open_stage(), [video_id])
             for clip_id in clip_ids:
                 perceive_clip.fn(clip_id, choice)
             return len(clip_ids)

@@ -13,13 +13,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.config import DbSettings
+from settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def resolve_url(url: str | None = None) -> str:
-    return url or DbSettings().url()
+    return url or Settings().database()
 
 
 @cache

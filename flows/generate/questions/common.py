@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts, RegionFacts
 from flows.generate.options import categorical_options, numeric_options
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 
 Evaluator = Callable[[Query, ClipFacts, GenerateConfig], Evaluation]
 WHEN_TEXT = {"start": "at the start of the video", "end": "at the end of the video"}

@@ -17,8 +17,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from db import cli as db_cli  # noqa: E402  (after the Prefect settings above)
-from flows import pipeline_cli, status  # noqa: E402
-from flows.command import guard  # noqa: E402
+from flows import (  # noqa: E402
+    command,  # noqa: E402
+    pipeline_cli,
+    status,
+)
 from flows.generate import cli as generate_cli  # noqa: E402
 from flows.ingest import cli as ingest_cli  # noqa: E402
 from flows.perceive import cli as perceive_cli  # noqa: E402
@@ -43,11 +46,12 @@ def main(
     ] = False,
 ):
     """R4D factory: region-level 4D video question answering data."""
+    command.debug_requested = debug
 
 
 def _guard_every_verb(typer_app: typer.Typer) -> None:
-    for command in typer_app.registered_commands:
-        command.callback = guard(command.callback)
+    for verb in typer_app.registered_commands:
+        verb.callback = command.guard(verb.callback)
     for group in typer_app.registered_groups:
         _guard_every_verb(group.typer_instance)
 

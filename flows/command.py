@@ -20,21 +20,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import annotated_types
-import click
 import typer
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from rich.console import Console
 
 from settings import Settings, masked
 
 
-class UserError(click.ClickException):
-    """A mistake the user can fix (exit 1); the message names the input, the problem and the fix."""
+class UsageError(typer.BadParameter):
+    """A bad option, config file or spec file: exit 2, with the usage line."""
 
 
-class UsageError(click.UsageError):
-    """A bad option, config file or spec file (exit 2)."""
+errors = Console(stderr=True)
+debug_requested = False  # set by `r4d --debug`; R4D_DEBUG=1 does the same
 
 
 @dataclass(frozen=True)
@@ -79,17 +79,18 @@ def config_verb(app: typer.Typer, model: type[BaseModel], name: str | None = Non
     def register(fn: Callable[..., Any]):
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "config"]
         hints = typing.get_type_hints(fn, include_extras=True)
-        own = [p.replace(annotation=hints[p.name]) for p in own]
+        own = [p.replace(annotation=hints[p.name], kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
         fields = leaves(model)
 
         @functools.wraps(fn)
         def verb(**given):
-            ctx = click.get_current_context()
+            ctx = given.pop("ctx")
             file = given.pop("config_file")
             data = _read_config(file) if file else {}
             for leaf in fields:
                 value = given.pop(leaf.param)
-                if ctx.get_parameter_source(leaf.param) in (None, click.core.ParameterSource.DEFAULT):
+                source = ctx.get_parameter_source(leaf.param)
+                if source is None or source.name == "DEFAULT":
                     continue
                 _put(data, leaf.path, _from_option(leaf, value))
             try:
@@ -98,7 +99,8 @@ def config_verb(app: typer.Typer, model: type[BaseModel], name: str | None = Non
                 raise UsageError(_describe(error, fields, file)) from None
             return fn(config, **given)
 
-        parameters = [*own, *(_parameter(leaf) for leaf in fields), _config_parameter()]
+        context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+        parameters = [context, *own, *(_parameter(leaf) for leaf in fields), _config_parameter()]
         verb.__signature__ = inspect.Signature(parameters)
         verb.__annotations__ = {p.name: p.annotation for p in parameters}
         del verb.__wrapped__  # typer must read the signature above, not fn's
@@ -115,13 +117,12 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except click.ClickException:
-            raise
         except Exception as error:
             message = user_message(error)
-            if message is None or _debug():
+            if message is None or debug_requested or Settings().debug:
                 raise
-            raise UserError(message) from error
+            errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return run
 
@@ -146,12 +147,6 @@ def user_message(error: BaseException) -> str | None:
 
 
 _STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST}
-
-
-def _debug() -> bool:
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root().params if ctx else {}
-    return bool(root.get("debug")) or Settings().debug
 
 
 def _is_model(annotation: Any) -> bool:
@@ -189,7 +184,7 @@ def _parameter(leaf: Leaf) -> inspect.Parameter:
             bounds["max"] = item.le
     help_text = leaf.field.description
     if extra.get("argument"):
-        info = typer.Argument(help=help_text, show_default=False)
+        info = typer.Argument(help=help_text, metavar=leaf.flag.upper(), show_default=False)
     elif kind is bool:
         info = typer.Option(f"--{leaf.flag}/--no-{leaf.flag}", help=help_text)
     else:

@@ -132,7 +132,6 @@ class QuestionItem(Base):
     region_ids: Mapped[list[Any]]
     som_image_artifact: Mapped[str | None] = mapped_column(String(128))
     margin: Mapped[float | None] = mapped_column(Float)
-    confidence: Mapped[float | None] = mapped_column(Float)
     provenance: Mapped[dict[str, Any]]  # expert runs, facts and thresholds behind the item
     review_status: Mapped[str] = mapped_column(String(16), default="candidate")
     final_answer_index: Mapped[int | None]  # after review; differs from answer_index when corrected

@@ -110,7 +110,6 @@ def store_items(
                         region_ids=[regions[m] for m in c.query.marks],
                         som_image_artifact=som,
                         margin=float(c.margin),
-                        confidence=None,
                         provenance={
                             "expert_runs": provenance_runs,
                             "review_clip": review_clip,

@@ -12,7 +12,7 @@ import pytest
 
 from flows.artifacts import ArtifactStore
 from flows.generate.extract import facts_from_truth
-from flows.generate.kinematics import heading_deg, total_rotation
+from flows.generate.kinematics import total_rotation, track
 from flows.ingest.scene_spec import ObjectSpec, SceneSpec
 from flows.ingest.synthetic import object_pose, render_scene, yaw_matrix
 from flows.ingest.truth import load_truth
@@ -35,4 +35,6 @@ def test_rendered_truth_keeps_the_signs(tmp_path, yaw_rate):
     region = facts.regions[0]
     seconds = (spec.num_frames - 1) / spec.fps
     assert total_rotation(facts, region) == pytest.approx(yaw_rate * seconds, abs=1.0)  # + stays +
-    assert heading_deg(facts, region) == pytest.approx(-90.0, abs=2.0)  # direction_deg 90 is yaw -90
+    _, _, centres = track(facts, region)
+    dx, _, dz = centres[-1] - centres[0]
+    assert np.degrees(np.arctan2(-dz, dx)) == pytest.approx(-90.0, abs=2.0)  # direction_deg 90 is yaw -90

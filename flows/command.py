@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from rich.console import Console
+from rich.text import Text
 
 from settings import Settings, masked
 
@@ -121,7 +122,7 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
             message = user_message(error)
             if message is None or debug_requested or Settings().debug:
                 raise
-            errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+            errors.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)  # no markup: paths have [ ]
             raise typer.Exit(1) from None
 
     return run

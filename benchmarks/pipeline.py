@@ -126,7 +126,8 @@ def bench_tracker() -> list[str]:
 
     import db
     from db.models import Clip, ExpertRun
-    from flows.perceive.flow import ExpertChoice, clip_input
+    from flows.perceive.config import ExpertChoice
+    from flows.perceive.flow import clip_input
     from flows.perceive.queries import select_queries
     from flows.stage import open_stage
     from model.experts.lucas_kanade import LucasKanadeTracker
@@ -165,7 +166,7 @@ def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
     """Ingest + perceive one scene after a warm-up scene; prints peak RSS growth as JSON (run in a subprocess)."""
     with tempfile.TemporaryDirectory() as tmp:
         isolate(tmp)
-        from flows.ingest.clips import ClipSampling
+        from flows.ingest.config import ClipSampling
         from flows.ingest.flow import ingest_scene
         from flows.ingest.scene_spec import random_scene_spec
         from flows.perceive.config import ExpertChoice

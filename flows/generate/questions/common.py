@@ -1,7 +1,7 @@
 """What the nine category modules share: checking regions, refusing, margins, templates and option lists.
 
 An evaluator either returns an `Evaluation` or raises `Refuse` (the facts cannot answer at all). A value with a
-margin below 1 is kept, with a reason: the engine does not ask it, but exact facts can still re-answer the query.
+margin below 1 is kept, with a reason: the generate flow does not ask it, but exact facts can still re-answer the query.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import httpx
 
 from annotate_ui.events import AnnotationRecord, annotation_record
 from annotate_ui.labeling_config import INSTRUCTIONS, MODEL_VERSION, labeling_config
-from annotate_ui.settings import LabelStudioSettings
+from settings import Settings
 
 T = TypeVar("T")
 SECRET_HEADER = "X-R4D-Webhook-Secret"
@@ -40,8 +40,8 @@ def transient(error: Exception) -> bool:
 
 
 class ReviewClient:
-    def __init__(self, settings: LabelStudioSettings | None = None, retry_seconds: float = 120.0):
-        self.settings = settings or LabelStudioSettings()
+    def __init__(self, settings: Settings | None = None, retry_seconds: float = 120.0):
+        self.settings = settings or Settings()
         self.retry_seconds = retry_seconds
         self.http = httpx.Client(
             base_url=self.settings.ls_url, headers={"Authorization": f"Token {self.settings.token()}"}, timeout=60

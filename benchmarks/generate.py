@@ -29,13 +29,14 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.generate.balance import balance
-    from flows.generate.engine import generate_candidates
-    from flows.generate.inputs import expert_facts, find_evidence
-    from flows.generate.questions.base import GenerateConfig
+    from flows.generate.candidates import generate_candidates
+    from flows.generate.config import GenerateConfig
+    from flows.generate.evidence import expert_facts, find_evidence
+    from flows.ingest.config import SyntheticScenes
     from flows.ingest.flow import ingest
-    from flows.perceive.flow import ExpertChoice, clips_to_perceive, perceive
-    from flows.pipeline import SyntheticScenes
-    from flows.stage import open_stage
+    from flows.perceive.config import ExpertChoice
+    from flows.perceive.flow import perceive
+    from flows.stage import done_clips, open_stage
 
     with prefect_test_harness():
         video_ids = ingest(scenes=SyntheticScenes(count=args.scenes, num_frames=args.frames).specs())
@@ -44,7 +45,7 @@ def main() -> None:
     config = GenerateConfig()
     facts_s = candidates_s = 0.0
     candidates = []
-    for clip_id in clips_to_perceive(stage, video_ids):
+    for clip_id in done_clips(stage, video_ids):
         started = time.perf_counter()
         facts = expert_facts(stage, find_evidence(stage, clip_id, "oracle", args.tracker, "oracle"))
         middle = time.perf_counter()

@@ -64,7 +64,8 @@ def run_pipeline(scenes: int, frames: int) -> dict:
     from prefect.client.orchestration import get_client
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.pipeline import SyntheticScenes, pipeline
+    from flows.ingest.config import SyntheticScenes
+    from flows.pipeline import pipeline
 
     synthetic = SyntheticScenes(count=scenes, num_frames=frames)
     harness = prefect_test_harness(server_startup_timeout=300)  # the default 30 s is too short on a busy machine
@@ -136,7 +137,8 @@ def bench_tracker() -> list[str]:
 
     import db
     from db.models import Clip, ExpertRun
-    from flows.perceive.flow import ExpertChoice, clip_input
+    from flows.perceive.config import ExpertChoice
+    from flows.perceive.flow import clip_input
     from flows.perceive.queries import select_queries
     from flows.stage import open_stage
     from model.experts.lucas_kanade import LucasKanadeTracker
@@ -175,17 +177,18 @@ def memory_child(num_frames: int, clip_seconds: float, seed: int) -> None:
     """Ingest + perceive one scene after a warm-up scene; prints peak RSS growth as JSON (run in a subprocess)."""
     with tempfile.TemporaryDirectory() as tmp:
         isolate(tmp)
-        from flows.ingest.clips import ClipSampling
+        from flows.ingest.config import ClipSampling
         from flows.ingest.flow import ingest_scene
         from flows.ingest.scene_spec import random_scene_spec
-        from flows.perceive.flow import ExpertChoice, clips_to_perceive, perceive_clip
-        from flows.stage import open_stage
+        from flows.perceive.config import ExpertChoice
+        from flows.perceive.flow import perceive_clip
+        from flows.stage import done_clips, open_stage
 
         sampling, choice = ClipSampling(clip_seconds=clip_seconds), ExpertChoice()
 
         def run(spec) -> int:
             video_id = ingest_scene.fn(spec, sampling)
-            clip_ids = clips_to_perceive(open_stage(), [video_id])
+            clip_ids = done_clips(open_stage(), [video_id])
             for clip_id in clip_ids:
                 perceive_clip.fn(clip_id, choice)
             return len(clip_ids)

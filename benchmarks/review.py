@@ -68,7 +68,8 @@ def run(args, server, httpx) -> None:
 
     import db
     from db.models import QuestionItem
-    from flows.pipeline import SyntheticScenes, pipeline
+    from flows.ingest.config import SyntheticScenes
+    from flows.pipeline import pipeline
     from flows.review.pull import review_pull
     from flows.review.push import review_push
 

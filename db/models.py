@@ -37,7 +37,7 @@ class Video(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_key: Mapped[str] = mapped_column(String(128), unique=True)
     source_uri: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))  # file | synthetic
+    kind: Mapped[str] = mapped_column(String(16))  # file | synthetic | imported (another benchmark's items)
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
     error: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the stored video file
@@ -132,7 +132,6 @@ class QuestionItem(Base):
     region_ids: Mapped[list[Any]]
     som_image_artifact: Mapped[str | None] = mapped_column(String(128))
     margin: Mapped[float | None] = mapped_column(Float)
-    confidence: Mapped[float | None] = mapped_column(Float)
     provenance: Mapped[dict[str, Any]]  # expert runs, facts and thresholds behind the item
     review_status: Mapped[str] = mapped_column(String(16), default="candidate")
     final_answer_index: Mapped[int | None]  # after review; differs from answer_index when corrected

@@ -15,14 +15,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from db.config import DbSettings
+from settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_ID = 0x52344D494752  # PostgreSQL advisory lock key of schema upgrades ("R4MIGR")
 
 
 def resolve_url(url: str | None = None) -> str:
-    return url or DbSettings().url()
+    return url or Settings().database()
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from settings import masked
+
 SCENES = Path(__file__).with_name("demo_scenes")
 ORACLE = "oracle"
 
@@ -148,4 +150,4 @@ def print_next_steps(console: Console, stage) -> None:
     console.print("\n[bold]Next[/bold]")
     for command, what in steps:
         console.print(f"  {command:<58} {what}", soft_wrap=True)
-    console.print(f"\ndatabase: {stage.database_url}\nartifacts: {stage.store.url}", soft_wrap=True)
+    console.print(f"\ndatabase: {masked(stage.database_url)}\nartifacts: {stage.store.url}", soft_wrap=True)

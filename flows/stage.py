@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from sqlalchemy import select
+
 import db
+from db.models import Clip, Status, Video
 from flows.artifacts import ArtifactStore
-from flows.config import Settings
 from flows.scratch import sweep_scratch
+from settings import Settings
 
 
 @dataclass(frozen=True)
@@ -30,5 +33,15 @@ def _open(database_url: str, artifact_url: str, settings_json: str) -> Stage:
 def open_stage() -> Stage:
     """Settings from the environment; cached per (database, artifacts) so re-opening is free."""
     settings = Settings()
-    url = settings.database_url or f"sqlite:///{(settings.data_dir / 'r4d.db').resolve()}"
-    return _open(url, settings.artifacts(), settings.model_dump_json())
+    return _open(settings.database(), settings.artifacts(), settings.model_dump_json())
+
+
+def done_clips(stage: Stage, video_ids: list[int] | None = None, clip_ids: list[int] | None = None) -> list[int]:
+    """Ids of the clips of successfully ingested videos, in order; only of `video_ids` / `clip_ids` when given."""
+    with db.session_scope(stage.database_url) as session:
+        query = select(Clip.id).join(Video).where(Video.status == Status.DONE).order_by(Clip.id)
+        if video_ids is not None:
+            query = query.where(Clip.video_id.in_(video_ids))
+        if clip_ids is not None:
+            query = query.where(Clip.id.in_(clip_ids))
+        return list(session.scalars(query))

@@ -24,7 +24,7 @@ LETTERS = "ABCDEFGH"
 
 class Candidate(Protocol):
     """The fields balancing reads: `Item`, or any dataclass that has them as fields or keeps the option fields in a
-    `rendered: Rendered` field (as the engine's candidates do); permuting options rebuilds it with `replace`."""
+    `rendered: Rendered` field (as `candidates.Candidate` has); permuting options rebuilds it with `replace`."""
 
     category: str
     template: str

@@ -6,8 +6,7 @@ Conventions, the same for both sources so that one query evaluated on each gives
   from background tracks and the world is camera 0 levelled on the ground plane (origin on the ground below
   camera 0, -z its horizontal viewing direction); where no ground plane is found camera 0 is assumed level.
 * yaw_deg: right-handed rotation about +y since frame 0, i.e. counter-clockwise seen from above (+x turns
-  towards -z). Note that `flows.ingest.synthetic.yaw_matrix` turns +x towards +z, so a scene spec's positive
-  `yaw_rate_deg` is clockwise seen from above and comes out negative here.
+  towards -z), the sense of a scene spec's `yaw_deg` / `yaw_rate_deg` (see `ObjectSpec`): +10 stays +10.
 * size = (width, height, length): height vertical, width the shorter and length the longer side of the horizontal
   footprint (a camera cannot tell which side an object calls its length).
 

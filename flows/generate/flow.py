@@ -13,34 +13,26 @@ from pathlib import Path
 import numpy as np
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from pydantic import BaseModel
 from sqlalchemy import select
 
 import db
-from db.models import Clip, QuestionItem, Region, Status, Video
+from db.models import QuestionItem, Region
 from flows.generate.balance import balance
-from flows.generate.engine import Candidate, generate_candidates, item_key, reweight_distractors
-from flows.generate.inputs import ClipEvidence, expert_facts, find_evidence
-from flows.generate.questions.base import GenerateConfig
+from flows.generate.candidates import Candidate, generate_candidates, item_key, reweight_distractors
+from flows.generate.config import GenerateConfig
+from flows.generate.evidence import ClipEvidence, expert_facts, find_evidence
 from flows.generate.som import draw_marks, encode_png, mark_video
 from flows.ingest.threaded_writer import ThreadedWriter
 from flows.ingest.video_io import WebmWriter, iter_frames
 from flows.once import BUSY, claimed, until_done
+from flows.perceive.config import Backends
 from flows.progress import progress
 from flows.scratch import scratch_dir
-from flows.stage import Stage, open_stage
-
-
-class ExpertSelection(BaseModel, extra="forbid"):
-    """Whose outputs questions are generated from (the backends of done expert runs)."""
-
-    segmenter: str = "oracle"
-    tracker: str = "lucas-kanade"
-    depth: str = "oracle"
+from flows.stage import Stage, done_clips, open_stage
 
 
 @task(cache_policy=NONE, task_run_name="facts and candidates of clip {clip_id}")
-def clip_candidates(clip_id: int, selection: ExpertSelection, config: GenerateConfig):
+def clip_candidates(clip_id: int, selection: Backends, config: GenerateConfig):
     stage = open_stage()
     evidence = find_evidence(stage, clip_id, selection.segmenter, selection.tracker, selection.depth)
     if evidence is None:
@@ -145,7 +137,6 @@ def _store_clip_items(
                     region_ids=[regions[m] for m in c.query.marks],
                     som_image_artifact=som,
                     margin=float(c.margin),
-                    confidence=None,
                     provenance={
                         "expert_runs": provenance_runs,
                         "review_clip": review_clip,
@@ -167,17 +158,13 @@ def _store_clip_items(
 @flow(name="generate", log_prints=True)
 def generate(
     clip_ids: list[int] | None = None,
-    selection: ExpertSelection | None = None,
+    selection: Backends | None = None,  # whose done expert runs questions come from
     config: GenerateConfig | None = None,
 ) -> dict:
     """Question items for the clips (all clips by default) whose chosen expert runs are done."""
-    selection, config = selection or ExpertSelection(), config or GenerateConfig()
+    selection, config = selection or Backends(), config or GenerateConfig()
     stage = open_stage()
-    with db.session_scope(stage.database_url) as session:
-        query = select(Clip.id).join(Video).where(Video.status == Status.DONE).order_by(Clip.id)
-        if clip_ids is not None:
-            query = query.where(Clip.id.in_(clip_ids))
-        ids = list(session.scalars(query))
+    ids = done_clips(stage, clip_ids=clip_ids)
     candidates: list[Candidate] = []
     evidence_by_clip: dict[int, ClipEvidence] = {}
     proposed, refused, missing = Counter(), Counter(), 0

@@ -31,16 +31,6 @@ def visible_fraction(region: RegionFacts) -> float:
     return float(seen(region).mean()) if len(region.visible) else 0.0
 
 
-def first_visible(region: RegionFacts) -> int | None:
-    frames = np.flatnonzero(seen(region))
-    return int(frames[0]) if len(frames) else None
-
-
-def last_visible(region: RegionFacts) -> int | None:
-    frames = np.flatnonzero(seen(region))
-    return int(frames[-1]) if len(frames) else None
-
-
 def frame_at(clip: ClipFacts, when: str) -> int:
     return {"start": 0, "end": len(clip.timestamps) - 1}[when]
 
@@ -197,14 +187,6 @@ def end_speeds(clip: ClipFacts, region: RegionFacts) -> tuple[float, float]:
     quarter = (times[-1] - times[0]) / 4
     first, last = speeds[times <= times[0] + quarter], speeds[times >= times[-1] - quarter]
     return float(first.mean()), float(last.mean())
-
-
-def heading_deg(clip: ClipFacts, region: RegionFacts) -> float:
-    """Direction of the net ground displacement, in the sense of yaw_deg: 0 = world +x, counter-clockwise seen
-    from above (right-handed, y up: +x turns towards -z)."""
-    _, _, smooth = track(clip, region)
-    delta = smooth[-1] - smooth[0]
-    return float(np.degrees(np.arctan2(-delta[2], delta[0])))
 
 
 def camera_relative_motion(clip: ClipFacts, region: RegionFacts) -> tuple[float, float]:

@@ -2,7 +2,7 @@
 
 Numbers form a ladder v * r**(k - j), k = 0..n-1, with the correct slot j uniform: neither the rank nor the spread
 of the options tells which is right, and only the correct one lies within half a step (in log space) of the truth,
-which is what `pick` needs to re-answer with other facts. Answer positions are balanced later by the engine.
+which is what `pick` needs to re-answer with other facts. Answer positions are balanced later (balance.py).
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ import numpy as np
 
 from flows.generate.balance import balance
 from flows.generate.blind import blind_baseline
-from flows.generate.engine import Candidate, generate_candidates, reweight_distractors, true_answer
-from flows.generate.inputs import expert_facts, find_evidence, truth_facts
-from flows.generate.questions.base import CATEGORIES, GenerateConfig
+from flows.generate.candidates import Candidate, generate_candidates, reweight_distractors, true_answer
+from flows.generate.config import GenerateConfig
+from flows.generate.evidence import expert_facts, find_evidence, truth_facts
+from flows.generate.questions.base import CATEGORIES
 from flows.progress import progress
 from flows.stage import Stage
 

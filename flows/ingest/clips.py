@@ -6,18 +6,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-from pydantic import BaseModel, Field
 
-
-class ClipSampling(BaseModel, extra="forbid"):
-    sample_fps: float | None = Field(None, gt=0)
-    """Frames per second kept in a clip; None keeps every frame."""
-    clip_seconds: float = Field(10.0, gt=0)
-    """Longest clip; a longer video becomes several consecutive clips."""
-    min_frames: int = Field(2, ge=1)
-    """A trailing piece shorter than this is dropped."""
-    split_at_cuts: bool = True
-    """Video files: no clip spans a shot cut (`flows.ingest.shots`); each shot is cut into clips on its own."""
+from flows.ingest.config import ClipSampling
 
 
 @dataclass(frozen=True)

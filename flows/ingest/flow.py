@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 import db
 from db.models import Clip, Status, Video
-from flows.ingest.clips import ClipSampling, plan_clips
+from flows.ingest.clips import plan_clips
+from flows.ingest.config import ClipSampling
 from flows.ingest.scene_spec import SceneSpec
 from flows.ingest.shots import find_cuts, step_distances
 from flows.ingest.video_io import BadVideoError, VideoProbe, iter_frames, probe, sha256_file

@@ -37,13 +37,19 @@ Vec3 = tuple[float, float, float]
 
 
 class ObjectSpec(BaseModel, extra="forbid"):
-    """One object. World axes: x right, y up, z towards the default camera; the ground is y = 0."""
+    """One object. World axes: x right, y up, z towards the default camera; the ground is y = 0.
+
+    Angles, stated here once (tests/flows/ingest/test_conventions.py checks them on rendered truth): `yaw_deg` and
+    `yaw_rate_deg` turn counter-clockwise seen from above (+x towards -z), the sense of the 4D facts' yaw and of
+    rotation questions. `direction_deg` is measured the other way: 0 = +x, 90 = +z, clockwise seen from above, so
+    an object travelling at direction_deg d heads at -d in the yaw sense (kept for the specs already written).
+    """
 
     cls: str
     size: Vec3 | None = None  # width, height, length in metres; default: the class's size
     color: Vec3 | None = None  # RGB in 0..1; default drawn from the seed
     start: tuple[float, float]  # x, z of the footprint centre at t = 0
-    direction_deg: float = 0.0  # direction of travel on the ground, 0 = +x, 90 = +z
+    direction_deg: float = 0.0  # direction of travel on the ground, 0 = +x, 90 = +z (clockwise from above)
     speed: float = Field(0.0, ge=0)  # m/s at t = 0
     acceleration: float = 0.0  # m/s^2 along the direction; the object stops rather than reversing
     yaw_deg: float = 0.0  # heading about the vertical axis at t = 0

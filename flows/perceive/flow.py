@@ -14,8 +14,6 @@ from pathlib import Path
 import numpy as np
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 import db
 import model.experts as experts
@@ -23,26 +21,11 @@ from db.models import Clip, Region, Status, Video
 from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
 from flows.once import BUSY, until_done
-from flows.perceive.experts import RunOutcome, Stopwatch, run_expert
+from flows.perceive.config import SKIP, ExpertChoice
 from flows.perceive.queries import select_queries
-from flows.stage import Stage, open_stage
+from flows.perceive.runs import RunOutcome, Stopwatch, run_expert
+from flows.stage import Stage, done_clips, open_stage
 from model.experts.loading import release as release_models
-
-SKIP = "none"
-
-
-class ExpertChoice(BaseModel, extra="forbid"):
-    """Which backend runs each capability, with its options. Defaults run on a laptop on synthetic scenes."""
-
-    segmenter: str = "oracle"
-    tracker: str = "lucas-kanade"
-    depth: str = "oracle"
-    points_per_region: int = Field(24, ge=1)
-    """Tracked points sampled in each region (whole frame when there is no segmenter)."""
-    background_points: int = Field(32, ge=0)
-    """Tracked points sampled off the regions (with a segmenter): they let camera motion be estimated."""
-    options: dict[str, dict] = Field(default_factory=dict)
-    """Backend options by kind, e.g. {"tracker": {"fb_threshold": 0.5}}."""
 
 
 def clip_input(stage: Stage, clip: Clip, video: Video) -> experts.ClipInput:
@@ -103,6 +86,7 @@ def _track(
     seg_output: str | None,
     per_region: int,
     background: int,
+    seed: int,
 ):
     def work(io: Stopwatch):
         with io:
@@ -112,7 +96,7 @@ def _track(
                 seg = stage.store.get_json(seg_output)
                 labels = next(stage.store.iter_frames(seg["masks"], [0]))
                 marks = [r["index"] for r in seg["regions"]]
-        queries, query_marks = select_queries(first, labels, marks, per_region, background=background)
+        queries, query_marks = select_queries(first, labels, marks, per_region, seed=seed, background=background)
         tracker = experts.create("tracker", backend, **options)
         result = tracker.track(_timed(clip, io), queries)
         expected = (clip.num_frames, len(queries))
@@ -167,7 +151,7 @@ def perceive_clip(
     outcomes: dict[str, RunOutcome] = {}
     seg_output = None
     if choice.segmenter != SKIP:
-        options = choice.options.get("segmenter", {})
+        options = choice.backend_options("segmenter")
         work, after = _segment(stage, clip, choice.segmenter, options)
         outcomes["segmenter"] = run_expert(
             stage, clip_id, "segmenter", choice.segmenter, {**base, "options": options}, work, after, failed_since
@@ -176,7 +160,7 @@ def perceive_clip(
             return BUSY
         seg_output = outcomes["segmenter"].output
     if choice.tracker != SKIP:
-        options = choice.options.get("tracker", {})
+        options = choice.backend_options("tracker")
         if choice.segmenter != SKIP and seg_output is None:
             outcomes["tracker"] = RunOutcome(None, Status.FAILED, None, "not run: segmentation failed", skipped=False)
         else:
@@ -186,15 +170,23 @@ def perceive_clip(
                 "segmentation": seg_output,
                 "per_region": choice.points_per_region,
                 "background": choice.background_points,
+                **({"seed": choice.seed} if choice.seed else {}),  # seed 0 keeps the run keys made before it
             }
             work, _ = _track(
-                stage, clip, choice.tracker, options, seg_output, choice.points_per_region, choice.background_points
+                stage,
+                clip,
+                choice.tracker,
+                options,
+                seg_output,
+                choice.points_per_region,
+                choice.background_points,
+                choice.seed,
             )
             outcomes["tracker"] = run_expert(
                 stage, clip_id, "tracker", choice.tracker, config, work, failed_since=failed_since
             )
     if choice.depth != SKIP:
-        options = choice.options.get("depth", {})
+        options = choice.backend_options("depth")
         work, _ = _depth(stage, clip, choice.depth, options)
         config = {**base, "options": options}
         outcomes["depth"] = run_expert(stage, clip_id, "depth", choice.depth, config, work, failed_since=failed_since)
@@ -206,25 +198,14 @@ def perceive_clip(
     return outcomes
 
 
-def clips_to_perceive(stage: Stage, video_ids: list[int] | None) -> list[int]:
-    with db.session_scope(stage.database_url) as session:
-        query = select(Clip.id).join(Video).where(Video.status == Status.DONE).order_by(Clip.id)
-        if video_ids is not None:
-            query = query.where(Clip.video_id.in_(video_ids))
-        return list(session.scalars(query))
-
-
 @flow(name="perceive", log_prints=True)
 def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | None = None) -> dict[str, int]:
     """Run the chosen experts over the clips of `video_ids` (all ingested videos when None)."""
-    choice = experts_choice or ExpertChoice()
-    for kind, name in (("segmenter", choice.segmenter), ("tracker", choice.tracker), ("depth", choice.depth)):
-        if name != SKIP and name not in experts.available(kind):  # fail before any work, not per clip
-            raise ValueError(f"unknown {kind} backend {name!r}; available: {', '.join(experts.available(kind))}, none")
+    choice = experts_choice or ExpertChoice()  # backend names are checked when the choice is made
     stage = open_stage()
     started = datetime.now(UTC)
     counts = {"done": 0, "skipped": 0, "failed": 0}
-    clip_ids = clips_to_perceive(stage, video_ids)
+    clip_ids = done_clips(stage, video_ids)
     try:
         for outcomes in until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips"):
             for outcome in outcomes.values():

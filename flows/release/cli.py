@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-release_app = typer.Typer(help="Versioned benchmark releases and neighbouring formats.", no_args_is_help=True)
+app = typer.Typer(help="Versioned benchmark releases and neighbouring formats.", no_args_is_help=True)
 console = Console()
 
 FormatName = Annotated[str, typer.Option("--format", help="r4d (R4D-Bench JSON), sti (STI-Bench parquet), vlm4d.")]
 
 
-@release_app.command("benchmark")
+@app.command("benchmark")
 def benchmark(
     name: Annotated[str, typer.Option(help="Release name, e.g. r4d-bench.")],
     version: Annotated[str, typer.Option(help="Version X.Y.Z; an existing one is never overwritten.")],
@@ -51,7 +51,7 @@ def benchmark(
     console.print(f"{result['items']} items -> {result['path']} (manifest sha256 {result['manifest_sha256']})")
 
 
-@release_app.command("verify")
+@app.command("verify")
 def verify(path: Annotated[Path, typer.Argument(help="A release directory.")]):
     """Check a release against its MANIFEST and the record schema; exit 1 on any problem."""
     from flows.release.verify import verify_release
@@ -65,7 +65,7 @@ def verify(path: Annotated[Path, typer.Argument(help="A release directory.")]):
     console.print(f"{path}: intact")
 
 
-@release_app.command("import")
+@app.command("import")
 def import_(path: Annotated[Path, typer.Argument(help="A benchmark file.")], format_name: FormatName):
     """Store another benchmark's items as candidates (R4D-Bench items keep their category)."""
     from flows.release.formats.item import FormatError
@@ -80,7 +80,7 @@ def import_(path: Annotated[Path, typer.Argument(help="A benchmark file.")], for
     console.print(f"{path}: {counts['read']} read, {counts['added']} added, {counts['already_there']} already there")
 
 
-@release_app.command("convert")
+@app.command("convert")
 def convert(
     path: Annotated[Path, typer.Argument(help="A release directory.")],
     out: Annotated[Path, typer.Argument(help="The file to write.")],

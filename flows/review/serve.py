@@ -10,14 +10,14 @@ import db
 from annotate_ui.client import ReviewClient
 from annotate_ui.events import WebhookEvent
 from annotate_ui.service import create_app
-from annotate_ui.settings import LabelStudioSettings
 from flows.review.policy import ReviewPolicy
 from flows.review.verdicts import RecordReport, record_annotations, record_deletions
 from flows.stage import open_stage
+from settings import Settings
 
 
-def build_app(policy: ReviewPolicy | None = None, settings: LabelStudioSettings | None = None) -> FastAPI:
-    policy, settings, stage = policy or ReviewPolicy(), settings or LabelStudioSettings(), open_stage()
+def build_app(policy: ReviewPolicy | None = None, settings: Settings | None = None) -> FastAPI:
+    policy, settings, stage = policy or ReviewPolicy(), settings or Settings(), open_stage()
 
     @cache
     def client() -> ReviewClient:  # only needed to name annotators; created on the first event

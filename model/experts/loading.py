@@ -56,8 +56,10 @@ class Placement:
 
 
 def weights_root() -> Path:
-    """Where users put downloaded weights: `R4D_WEIGHTS_DIR`, default ./r4d-data/weights."""
-    return Path(os.environ.get("R4D_WEIGHTS_DIR", "r4d-data/weights"))
+    """Where users put downloaded weights: `R4D_WEIGHTS_DIR`, default <R4D_DATA_DIR>/weights."""
+    from settings import Settings
+
+    return Settings().weights()
 
 
 def offline() -> bool:

@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 import db
 from db.models import Clip, ExpertRun, Region, Status, Video
-from flows.ingest.clips import ClipSampling
+from flows.ingest.config import ClipSampling, SyntheticScenes
 from flows.ingest.flow import ingest
 from flows.ingest.video_io import WebmWriter
-from flows.perceive.flow import ExpertChoice, perceive
-from flows.pipeline import SyntheticScenes, pipeline
+from flows.perceive.config import ExpertChoice
+from flows.perceive.flow import perceive
+from flows.pipeline import pipeline
 
 SMALL = dict(num_frames=12, width=160, height=120)
 

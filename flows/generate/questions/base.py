@@ -1,20 +1,18 @@
-"""What a question module provides, and the data that flows between modules and the generate engine.
+"""What a question module provides, and the data that flows between modules and the generate flow.
 
 A question is a `Query`: a structured request (which quantity, about which regions, with which parameters)
 that can be evaluated on any `ClipFacts`. The expert facts give the machine's answer; a synthetic scene's exact
 facts give the true answer to the very same query, which is how label accuracy is measured. Each category
-module implements `propose`, `evaluate` and `render`; the engine filters, balances and stores.
+module implements `propose`, `evaluate` and `render` (module functions, found by `questions.MODULES`); the generate
+flow filters, balances and stores.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
-
-from flows.generate.facts import ClipFacts
 
 CATEGORIES = {
     "VG": "3D Video Grounding",
@@ -59,35 +57,6 @@ class Rendered:
     options: list[str]  # 4 or 5 texts
     option_values: list[float | str]  # what each option means, to re-answer with other facts
     answer_index: int
-
-
-class QuestionModule(Protocol):
-    CATEGORY: str
-
-    def propose(self, facts: ClipFacts, config: GenerateConfig) -> list[Query]: ...
-
-    def evaluate(self, query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation: ...
-
-    def render(
-        self, query: Query, evaluation: Evaluation, rng: np.random.Generator, config: GenerateConfig
-    ) -> Rendered: ...
-
-
-class GenerateConfig(BaseModel, extra="forbid"):
-    """Thresholds that decide what the evidence can answer. Defaults are tuned on synthetic scenes."""
-
-    num_options: int = 4
-    min_visible_fraction: float = 0.6  # of a clip's frames a region must be seen in, for dynamic questions
-    min_area_px: int = 80  # regions smaller than this on the first frame are never asked about
-    min_reliability: float = 0.5  # RegionFacts.reliability below this: region excluded
-    numeric_ratio: float = 1.5  # neighbouring numeric options differ by this factor (only one within tolerance)
-    static_speed: float = 0.15  # m/s: slower than this counts as not moving
-    distance_margin: float = 0.25  # m: two distances closer than this (+ depth noise) are a tie: not asked
-    angle_margin_deg: float = 20.0  # rotations smaller than this count as "does not turn"
-    seed: int = 0
-    label_weights: dict[str, dict[str, float]] = {}
-    """Per "category.kind": how often each label is the answer over the run; set by the engine's second pass so
-    that distractors are shown in proportion (see flows.generate.engine.reweight_distractors)."""
 
 
 def pick(option_values: list[float | str], value: float | str | None, numeric_ratio: float) -> int | None:

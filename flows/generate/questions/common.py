@@ -1,7 +1,7 @@
 """What the nine category modules share: checking regions, refusing, margins, templates and option lists.
 
 An evaluator either returns an `Evaluation` or raises `Refuse` (the facts cannot answer at all). A value with a
-margin below 1 is kept, with a reason: the engine does not ask it, but exact facts can still re-answer the query.
+margin below 1 is kept, with a reason: the generate flow does not ask it, but exact facts can still re-answer the query.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts, RegionFacts
 from flows.generate.options import categorical_options, numeric_options
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 
 Evaluator = Callable[[Query, ClipFacts, GenerateConfig], Evaluation]
 WHEN_TEXT = {"start": "at the start of the video", "end": "at the end of the video"}

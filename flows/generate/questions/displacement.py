@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 from flows.generate.questions.common import answer, eligible, evaluator, numeric_margin, region, render_numeric, token
 
 CATEGORY = "DP"

@@ -11,10 +11,11 @@ import itertools
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts
 from flows.generate.options import numeric_options
 from flows.generate.questions import dimensions, rotation, speed, translation
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 from flows.generate.questions.common import (
     answer,
     balanced,

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts
 from flows.generate.options import number_text, round_significant
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 from flows.generate.questions.common import (
     answer,
     balanced,

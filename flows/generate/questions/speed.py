@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts, RegionFacts
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 from flows.generate.questions.common import (
     Refuse,
     answer,

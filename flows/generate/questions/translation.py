@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from flows.generate import kinematics as kin
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts, RegionFacts
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered
+from flows.generate.questions.base import Evaluation, Query, Rendered
 from flows.generate.questions.common import answer, dominant, eligible, evaluator, region, render_labels, token
 
 CATEGORY = "T"

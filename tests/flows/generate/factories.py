@@ -8,8 +8,9 @@ import re
 
 import numpy as np
 
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts, RegionFacts
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered, pick
+from flows.generate.questions.base import Evaluation, Query, Rendered, pick
 
 FRAMES, FPS = 40, 10.0
 CONFIG = GenerateConfig()

@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -5,6 +10,7 @@ from flows.generate.balance import Item
 from flows.generate.blind import blind_baseline, half, option_features
 from flows.generate.questions.base import CATEGORIES
 
+ROOT = Path(__file__).resolve().parents[3]
 MOTIONS = ["moves left", "moves right", "moves forward", "moves backward", "does not move"]
 
 
@@ -89,7 +95,14 @@ def test_always_the_largest_number_is_found_even_when_options_are_shuffled():
 
 def test_halves_depend_on_the_clip_only_and_a_single_clip_cannot_be_tested():
     assert {half(clip) for clip in range(50)} == {0, 1}
-    assert half("clip-7") == half("clip-7")
+    keys = ["clip-7", 7, "a", "b", "c", "d", "e", "f", "g", "h"]
+    here = [half(key) for key in keys]
+    assert 0 < sum(here) < len(keys)  # both halves occur, so the comparison below can fail
+    for hash_seed in ("1", "12345"):  # Python's str hash changes with PYTHONHASHSEED; the split must not
+        code = f"from flows.generate.blind import half; print([half(k) for k in {keys!r}])"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+        other = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert other.stdout.strip() == str(here)
     items = [Item(**{**vars(it), "clip_id": 5}) for it in unbiased(20)]
     assert blind_baseline(items) == {}
 

@@ -250,7 +250,7 @@ def test_lucas_kanade_tracks(static_scene, moving_scene):
     Translation survives LK's drift: centres, displacements and the estimated camera stay close. Rotation does
     not: LK matches translated windows, larger than the ball (21 px window, 17 px ball: it partly tracks the
     ground) and sliding on the turning person's surface, so their yaw is far off (measured: person about -45
-    instead of -116 degrees, the ball -30 instead of 0) while the fits look consistent. Yaw needs a tracker that
+    instead of +116 degrees, the ball -30 instead of 0) while the fits look consistent. Yaw needs a tracker that
     follows surface points (or the oracle)."""
     for scene, poses in ((static_scene, True), (moving_scene, False)):
         experts, truth, _ = scene.facts(poses=poses, noise=0.02, tracker="lucas-kanade")

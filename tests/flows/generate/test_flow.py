@@ -9,12 +9,14 @@ from sqlalchemy import func, select
 
 import db
 from db.models import Clip, QuestionItem
+from flows.generate.config import GenerateConfig
 from flows.generate.quality import measure_quality
-from flows.generate.questions.base import CATEGORIES, GenerateConfig
+from flows.generate.questions.base import CATEGORIES
+from flows.ingest.config import SyntheticScenes
 from flows.ingest.video_io import iter_frames, probe
-from flows.perceive.flow import ExpertChoice, clips_to_perceive
-from flows.pipeline import SyntheticScenes, pipeline
-from flows.stage import open_stage
+from flows.perceive.config import ExpertChoice
+from flows.pipeline import pipeline
+from flows.stage import done_clips, open_stage
 
 SCENES = SyntheticScenes(count=4, seed=100, num_frames=24, width=240, height=180)
 ORACLE = ExpertChoice(tracker="oracle")
@@ -48,7 +50,7 @@ def test_oracle_labels_match_ground_truth(prefect_harness, r4d_env):
     scenes = SyntheticScenes(count=8, seed=200, num_frames=30, width=240, height=180)
     pipeline(synthetic=scenes, experts_choice=ORACLE)
     stage = open_stage()
-    report = measure_quality(stage, clips_to_perceive(stage, None), "oracle", "oracle", "oracle", GenerateConfig())
+    report = measure_quality(stage, done_clips(stage, None), "oracle", "oracle", "oracle", GenerateConfig())
     assert report["clips"] == 8
     assert report["overall_accuracy"] >= 0.95, report["wrong_examples"]
     assert sum(row["items"] for row in report["categories"].values()) > 20

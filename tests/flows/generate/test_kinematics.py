@@ -2,15 +2,13 @@ import numpy as np
 import pytest
 
 from flows.generate import kinematics as kin
-from tests.flows.generate.factories import FRAMES, clip, region
+from tests.flows.generate.factories import clip, region
 
 
 def test_visibility_span():
     visible = np.r_[np.zeros(5, bool), np.ones(30, bool), np.zeros(5, bool)]
     r = region(1, visible=visible)
     assert kin.visible_fraction(r) == 0.75
-    assert (kin.first_visible(r), kin.last_visible(r)) == (5, 34)
-    assert kin.first_visible(region(2, visible=np.zeros(FRAMES, bool))) is None
 
 
 def test_straight_motion_is_measured_exactly_despite_smoothing():
@@ -19,7 +17,6 @@ def test_straight_motion_is_measured_exactly_despite_smoothing():
     assert kin.path_length(facts, r) == pytest.approx(3.9)
     assert kin.mean_speed(facts, r) == pytest.approx(1.0)
     assert kin.speed_change(facts, r) == pytest.approx(0.0, abs=1e-9)
-    assert kin.heading_deg(facts, r) == pytest.approx(np.degrees(np.arctan2(0.8, 0.6)))  # -z is counter-clockwise
 
 
 def test_jitter_does_not_turn_into_path_length():

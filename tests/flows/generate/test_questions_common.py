@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from flows.generate.config import GenerateConfig
 from flows.generate.questions import MODULES
-from flows.generate.questions.base import CATEGORIES, GenerateConfig
+from flows.generate.questions.base import CATEGORIES
 from tests.flows.generate.factories import CONFIG, answered, check_all, clip, region, scene
 
 METRIC_ONLY = ("VG", "DM", "SR", "T", "SA", "DP")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from flows.generate.config import GenerateConfig
 from flows.generate.questions import false_premise
-from flows.generate.questions.base import GenerateConfig
 from flows.generate.questions.false_premise import FALSE_PREMISE
 from tests.flows.generate.factories import CONFIG, answered, ask, check_rendered, clip, region
 

@@ -3,8 +3,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from flows.generate.config import GenerateConfig
 from flows.generate.questions import grounding
-from flows.generate.questions.base import GenerateConfig
 from flows.generate.questions.grounding import NONE
 from tests.flows.generate.factories import CONFIG, answered, ask, check_all, clip, region
 

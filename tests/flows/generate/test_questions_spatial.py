@@ -1,7 +1,7 @@
 import pytest
 
+from flows.generate.config import GenerateConfig
 from flows.generate.questions import spatial
-from flows.generate.questions.base import GenerateConfig
 from tests.flows.generate.factories import CONFIG, answered, ask, check_all, clip, region
 
 

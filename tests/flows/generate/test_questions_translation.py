@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from flows.generate.config import GenerateConfig
 from flows.generate.questions import translation
-from flows.generate.questions.base import GenerateConfig
 from tests.flows.generate.factories import CONFIG, answered, ask, check_all, clip, region
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 
-from flows.ingest.clips import ClipSampling, plan_clips
+from flows.ingest.clips import plan_clips
+from flows.ingest.config import ClipSampling
 
 
 def test_whole_short_video_is_one_clip_with_every_frame():

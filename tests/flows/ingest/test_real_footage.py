@@ -14,7 +14,8 @@ from db.models import Clip, ExpertRun, Status, Video
 from flows.ingest.flow import ingest
 from flows.ingest.shots import find_cuts, step_distances
 from flows.ingest.video_io import WebmWriter, iter_frames
-from flows.perceive.flow import ExpertChoice, perceive
+from flows.perceive.config import ExpertChoice
+from flows.perceive.flow import perceive
 from flows.stage import open_stage
 from tests.real_data import footage
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 import db
 from db.models import Clip, ExpertRun, Region, Status
+from flows.ingest.config import SyntheticScenes
 from flows.ingest.flow import ingest
-from flows.perceive.flow import ExpertChoice, perceive
-from flows.pipeline import SyntheticScenes
+from flows.perceive.config import ExpertChoice
+from flows.perceive.flow import perceive
 from flows.stage import open_stage
 from model.experts import loading
 from tests.model.experts import tiny_models

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 import db
 from db.models import QuestionItem
-from flows.pipeline import SyntheticScenes, pipeline
+from flows.ingest.config import SyntheticScenes
+from flows.pipeline import pipeline
 from flows.release.flow import release
 from flows.release.rle import decode
 from flows.release.verify import verify_release

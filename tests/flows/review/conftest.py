@@ -22,7 +22,8 @@ from tests.labelstudio import free_port
 def review_template(prefect_harness, tmp_path_factory):
     """A PostgreSQL database holding question items from two synthetic scenes, and their artifact store."""
     from db.session import connect
-    from flows.pipeline import SyntheticScenes, pipeline
+    from flows.ingest.config import SyntheticScenes
+    from flows.pipeline import pipeline
     from flows.stage import _open
 
     name = f"r4d_tmpl_{uuid.uuid4().hex[:10]}"

@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from flows.artifacts import content_key
+from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts
 from flows.generate.questions import MODULES
-from flows.generate.questions.base import Evaluation, GenerateConfig, Query, Rendered, pick
+from flows.generate.questions.base import Evaluation, Query, Rendered, pick
 
 
 @dataclass

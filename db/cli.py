@@ -1,0 +1,23 @@
+"""`r4d db upgrade`: create or migrate the schema (also done on first use by every verb)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from settings import masked
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("upgrade")
+def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"):
+    """Create or migrate the schema (SQLite by default; R4D_DATABASE_URL for PostgreSQL)."""
+    import db
+    from db.session import resolve_url
+
+    db.upgrade(revision=revision)
+    console.print(f"schema at {revision}: {masked(resolve_url())}")

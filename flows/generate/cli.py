@@ -1,0 +1,73 @@
+"""`r4d generate` (questions from done expert runs) and `r4d quality` (their label accuracy on synthetic scenes)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.command import config_verb, ready_stage
+from flows.generate.config import GenerateStage, QualityConfig
+
+app = typer.Typer()
+console = Console()
+
+
+@config_verb(app, GenerateStage)
+def generate(
+    config: GenerateStage,
+    clip_id: Annotated[list[int] | None, typer.Option(help="Only these clips (repeatable); default all.")] = None,
+):
+    """Turn done expert runs into balanced multiple-choice questions in the nine R4D-Bench categories."""
+    from flows.generate.flow import generate as generate_flow
+    from flows.status import report
+
+    ready_stage()
+    started = time.perf_counter()
+    result = generate_flow(clip_ids=clip_id, selection=config.experts, config=config.questions)
+    summary = {k: result[k] for k in ("clips", "clips_without_expert_runs", "proposed", "refused", "kept", "stored")}
+    report({"questions": summary, "dropped by balancing": result["balance"]["dropped"]}, time.perf_counter() - started)
+
+
+@config_verb(app, QualityConfig)
+def quality(config: QualityConfig):
+    """Label accuracy per category and tracker against synthetic ground truth, with a blind baseline."""
+    from flows.generate.quality import measure_quality
+    from flows.ingest.config import SyntheticScenes
+    from flows.ingest.flow import ingest as ingest_flow
+    from flows.perceive.config import ExpertChoice
+    from flows.perceive.flow import perceive as perceive_flow
+    from flows.stage import done_clips
+
+    choices = [ExpertChoice(tracker=name) for name in config.trackers]  # unknown names fail here, before any work
+    stage = ready_stage()
+    scenes = SyntheticScenes(count=config.scenes, seed=config.seed, num_frames=config.num_frames)
+    video_ids = ingest_flow(scenes=scenes.specs())
+    clip_ids = done_clips(stage, video_ids)
+    for choice in choices:
+        perceive_flow(video_ids=video_ids, experts_choice=choice)
+        quality_table(measure_quality(stage, clip_ids, "oracle", choice.tracker, "oracle", config.questions))
+
+
+def quality_table(report: dict) -> None:
+    table = Table(title=f"label accuracy, {report['backends']} ({report['clips']} clips)")
+    for column in ("category", "items", "accuracy", "filtered", "blind", "chance"):
+        table.add_column(column)
+    for code, row in report["categories"].items():
+        table.add_row(
+            code, str(row["items"]), pct(row["accuracy"]), pct(row["filtered"]), pct(row["blind"]), pct(row["chance"])
+        )
+    console.print(table)
+    console.print(f"overall accuracy {pct(report['overall_accuracy'])}")
+    balance = report["balance"]
+    console.print(f"balancing: {balance['input']} candidates -> {balance['kept']} items; dropped {balance['dropped']}")
+    letters = balance["letters"].get("all", {})
+    total = max(sum(letters.values()), 1)
+    console.print("answer letters: " + "  ".join(f"{k} {100 * v / total:.1f}%" for k, v in sorted(letters.items())))
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"

@@ -57,6 +57,12 @@ def depth(clip: ClipFacts, region: RegionFacts, frame: int) -> float:
     return float(camera_point(clip, frame, region.centre[frame])[2])
 
 
+def view_angle(clip: ClipFacts, region: RegionFacts, frame: int) -> float:
+    """Radians right of the optical axis at which the region's centre appears (what orders it in the image)."""
+    x, _, z = camera_point(clip, frame, region.centre[frame])
+    return float(np.arctan2(x, z))
+
+
 def distance_to_camera(clip: ClipFacts, region: RegionFacts, frame: int) -> float:
     return float(np.linalg.norm(region.centre[frame] - clip.camera_position[frame]))
 

@@ -69,6 +69,27 @@ def distance_to_camera(clip: ClipFacts, region: RegionFacts, frame: int) -> floa
     return float(np.linalg.norm(region.centre[frame] - clip.camera_position[frame]))
 
 
+def camera_still(clip: ClipFacts, distance: float = 0.05, angle_deg: float = 1.0) -> bool:
+    """Whether the camera neither moves more than `distance` metres nor turns more than `angle_deg` in the clip."""
+    shift = np.linalg.norm(clip.camera_position - clip.camera_position[0], axis=1).max()
+    turned = np.einsum("ij,tij->t", clip.camera_rotation[0], clip.camera_rotation)  # trace of R0^T R_t
+    angle = np.degrees(np.arccos(np.clip((turned - 1) / 2, -1.0, 1.0))).max()
+    return bool(shift <= distance and angle <= angle_deg)
+
+
+def covers_clip(region: RegionFacts) -> bool:
+    """Whether the region is seen on the first and the last frame: what it does "during the video" is measured."""
+    frames = seen(region)
+    return bool(len(frames) and frames[0] and frames[-1])
+
+
+def unchanged(clip: ClipFacts, region: RegionFacts, distance: float) -> bool:
+    """Seen at both ends of the clip and less than `distance` metres apart: its end-frame facts repeat the start's."""
+    if not covers_clip(region):
+        return False
+    return float(np.linalg.norm(region.centre[-1] - region.centre[0])) < distance
+
+
 def ground_axes(clip: ClipFacts, frame: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The camera's right and forward directions at `frame`, flattened onto the ground (unit, world frame)."""
     axes = []

@@ -24,6 +24,7 @@ from flows.generate.questions.common import (
     eligible,
     evaluator,
     lowest,
+    new_moment,
     propose_rng,
     region,
     render_labels,
@@ -61,10 +62,14 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     for when in kin.WHEN:
         marks = eligible(facts, config, metric=True, frame=kin.frame_at(facts, when))
         for pair in itertools.combinations(marks, 2):
+            if not new_moment(facts, when, pair, config):
+                continue
             ordered = pair if rng.random() < 0.5 else pair[::-1]
             queries.append(Query(CATEGORY, "relation", ordered, (("when", when),)))
         for criterion in CRITERIA if len(marks) >= config.num_options else ():
             chosen = tuple(sorted(int(m) for m in rng.choice(marks, config.num_options, replace=False)))
+            if not new_moment(facts, when, chosen, config):
+                continue
             queries.append(Query(CATEGORY, "extreme", chosen, (("when", when), ("criterion", criterion))))
     return queries
 

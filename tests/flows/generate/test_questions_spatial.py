@@ -70,3 +70,10 @@ def test_viewpoint_wording_says_as_seen_from_the_camera():
     for rendered in check_all(spatial, facts, CONFIG):
         sided = [t for t in (rendered.question, *rendered.options) if "left" in t or "right" in t]
         assert all("as seen from the camera" in t for t in sided), sided
+
+
+def test_a_still_scene_is_not_asked_twice():
+    still = clip(region(1, (-2, 1.5)), region(2, (1, 0)), region(3, (2, -3)), region(4, (-1, -4)))
+    assert {q.param("when") for q, _ in answered(spatial, still, CONFIG)} == {"start"}
+    moving = clip(region(1, (-2, 1.5), (1.0, 0)), region(2, (1, 0)), region(3, (2, -3)), region(4, (-1, -4)))
+    assert {q.param("when") for q, _ in answered(spatial, moving, CONFIG)} == {"start", "end"}

@@ -185,7 +185,8 @@ def generate(
         selection=ExpertSelection(segmenter=segmenter, tracker=tracker, depth=depth),
         config=GenerateConfig(seed=seed),
     )
-    summary = {k: result[k] for k in ("clips", "clips_without_expert_runs", "proposed", "refused", "kept", "stored")}
+    keys = ("clips", "clips_without_expert_runs", "clips_without_items", "proposed", "refused", "kept", "stored")
+    summary = {k: result[k] for k in keys}
     _report({"questions": summary, "dropped by balancing": result["balance"]["dropped"]}, time.perf_counter() - started)
 
 

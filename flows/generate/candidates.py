@@ -12,6 +12,7 @@ from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts
 from flows.generate.questions import MODULES
 from flows.generate.questions.base import Evaluation, Query, Rendered, pick
+from flows.generate.questions.common import Refuse, region
 
 
 @dataclass
@@ -59,6 +60,7 @@ class ClipCandidates:
     candidates: list[Candidate]
     proposed: Counter  # per category
     refused: Counter  # per (category, reason)
+    why_empty: str | None = None  # when no candidate: why (reported per clip in the run's summary)
 
 
 def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandidates:
@@ -74,7 +76,26 @@ def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandida
                 continue
             rendered = module.render(query, evaluation, rng, config)
             out.candidates.append(Candidate(facts.clip_id, query, evaluation, rendered))
+    if not out.candidates:
+        out.why_empty = why_no_items(facts, out.refused, config)
     return out
+
+
+def why_no_items(facts: ClipFacts, refused: Counter, config: GenerateConfig) -> str:
+    """A clip that yields nothing: the commonest refusals, or why no region could be asked about at all."""
+    if refused:
+        top = ", ".join(f"{category}: {reason} ({n})" for (category, reason), n in refused.most_common(3))
+        return f"all {sum(refused.values())} proposals refused: {top}"
+    regions = Counter()
+    for candidate in facts.regions:
+        try:
+            region(facts, candidate.mark, config, dynamic=True)
+            regions["askable, but too few for any question"] += 1
+        except Refuse as refusal:
+            regions[refusal.reason] += 1
+    if not regions:
+        return "no regions"
+    return "no question proposed; regions: " + ", ".join(f"{reason} ({n})" for reason, n in regions.most_common())
 
 
 def reweight_distractors(candidates: list[Candidate], config: GenerateConfig) -> list[Candidate]:

@@ -28,7 +28,8 @@ def generate(
     ready_stage()
     started = time.perf_counter()
     result = generate_flow(clip_ids=clip_id, selection=config.experts, config=config.questions)
-    summary = {k: result[k] for k in ("clips", "clips_without_expert_runs", "proposed", "refused", "kept", "stored")}
+    keys = ("clips", "clips_without_expert_runs", "clips_without_items", "proposed", "refused", "kept", "stored")
+    summary = {k: result[k] for k in keys}
     report({"questions": summary, "dropped by balancing": result["balance"]["dropped"]}, time.perf_counter() - started)
 
 

@@ -17,7 +17,13 @@ class GenerateConfig(BaseModel, extra="forbid"):
     min_area_px: int = Field(
         80, ge=0, description="Regions smaller than this on the first frame are never asked about."
     )
-    min_reliability: float = Field(0.5, ge=0, le=1, description="Regions whose tracks are less reliable are excluded.")
+    min_reliability: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Regions whose tracks are less reliable are excluded (margins already widen with 1 / reliability;"
+        " at 0.5 Lucas-Kanade lost every moving region).",
+    )
     numeric_ratio: float = Field(
         1.5, gt=1, description="Neighbouring numeric options differ by this factor (only one within tolerance)."
     )

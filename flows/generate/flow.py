@@ -167,7 +167,7 @@ def generate(
     ids = done_clips(stage, clip_ids=clip_ids)
     candidates: list[Candidate] = []
     evidence_by_clip: dict[int, ClipEvidence] = {}
-    proposed, refused, missing = Counter(), Counter(), 0
+    proposed, refused, missing, empty = Counter(), Counter(), 0, {}
     for clip_id in progress(ids, "generate questions"):
         evidence, result = clip_candidates(clip_id, selection, config)
         if evidence is None:
@@ -177,6 +177,8 @@ def generate(
         candidates += result.candidates
         proposed.update(result.proposed)
         refused.update(result.refused)
+        if result.why_empty:
+            empty[clip_id] = result.why_empty
     kept, report = balance(reweight_distractors(candidates, config), rng=np.random.default_rng(config.seed))
     added = store_items(stage, kept, evidence_by_clip, config)
     if missing:
@@ -184,6 +186,7 @@ def generate(
     return {
         "clips": len(evidence_by_clip),
         "clips_without_expert_runs": missing,
+        "clips_without_items": empty,
         "proposed": sum(proposed.values()),
         "refused": sum(refused.values()),
         "candidates": len(candidates),

@@ -18,7 +18,9 @@ from flows.generate.facts import ClipFacts, RegionFacts
 SMOOTH_SECONDS = 0.5  # span of the local linear fit that smooths tracks
 OUTLIER_SIGMAS = 5.0  # a sample this many robust standard deviations off the smoothed track ...
 OUTLIER_FLOOR = {"position": 0.15, "yaw": 10.0}  # ... and this far off (m, degrees) is a failed fit, not motion
-MIN_RUN_FRAMES = 2  # visibility changes shorter than this are flickers, not entering or leaving
+MIN_RUN_FRAMES = 3  # an absence this long (0.3 s at 10 fps) at the start or end is an entry or exit ...
+FLICKER_FRAMES = 0  # ... one this short is none; between the two it is too brief to say (refusal band)
+STILL_DISTANCE = 0.1  # m: "does not move" needs the net displacement below this (a person sees ~5 px more)
 MIN_RELATIVE_ERROR = 0.02  # no measured magnitude is trusted better than 2 %, even on exact facts
 WHEN = ("start", "end")
 
@@ -47,8 +49,35 @@ def depth(clip: ClipFacts, region: RegionFacts, frame: int) -> float:
     return float(camera_point(clip, frame, region.centre[frame])[2])
 
 
+def view_angle(clip: ClipFacts, region: RegionFacts, frame: int) -> float:
+    """Radians right of the optical axis at which the region's centre appears (what orders it in the image)."""
+    x, _, z = camera_point(clip, frame, region.centre[frame])
+    return float(np.arctan2(x, z))
+
+
 def distance_to_camera(clip: ClipFacts, region: RegionFacts, frame: int) -> float:
     return float(np.linalg.norm(region.centre[frame] - clip.camera_position[frame]))
+
+
+def camera_still(clip: ClipFacts, distance: float = 0.05, angle_deg: float = 1.0) -> bool:
+    """Whether the camera neither moves more than `distance` metres nor turns more than `angle_deg` in the clip."""
+    shift = np.linalg.norm(clip.camera_position - clip.camera_position[0], axis=1).max()
+    turned = np.einsum("ij,tij->t", clip.camera_rotation[0], clip.camera_rotation)  # trace of R0^T R_t
+    angle = np.degrees(np.arccos(np.clip((turned - 1) / 2, -1.0, 1.0))).max()
+    return bool(shift <= distance and angle <= angle_deg)
+
+
+def covers_clip(region: RegionFacts) -> bool:
+    """Whether the region is seen on the first and the last frame: what it does "during the video" is measured."""
+    frames = seen(region)
+    return bool(len(frames) and frames[0] and frames[-1])
+
+
+def unchanged(clip: ClipFacts, region: RegionFacts, distance: float) -> bool:
+    """Seen at both ends of the clip and less than `distance` metres apart: its end-frame facts repeat the start's."""
+    if not covers_clip(region):
+        return False
+    return float(np.linalg.norm(region.centre[-1] - region.centre[0])) < distance
 
 
 def ground_axes(clip: ClipFacts, frame: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -270,11 +299,13 @@ def _runs(region: RegionFacts) -> tuple[int, int]:
 
 
 def _event(run: int, boundary_truncated: bool) -> tuple[bool | None, float]:
-    """An absence of at least MIN_RUN_FRAMES after (or before) touching the image border is an exit (entry);
-    shorter absences are flickers; a long absence without touching the border is an occlusion, not decidable."""
-    margin = abs(run - (MIN_RUN_FRAMES - 1)) / (MIN_RUN_FRAMES - 1)
+    """An absence of at least MIN_RUN_FRAMES after (or before) touching the image border is an exit (entry); one of
+    at most FLICKER_FRAMES is none; in between it is too brief to call (margin below 1). A long absence without
+    touching the border is an occlusion, not decidable."""
     if run >= MIN_RUN_FRAMES and not boundary_truncated:
         return None, 0.0
+    band = MIN_RUN_FRAMES - FLICKER_FRAMES
+    margin = (run - FLICKER_FRAMES) / band if run >= MIN_RUN_FRAMES else (MIN_RUN_FRAMES - run) / band
     return run >= MIN_RUN_FRAMES, margin
 
 
@@ -295,9 +326,15 @@ def enters_view(region: RegionFacts) -> tuple[bool | None, float]:
 
 
 def moving(clip: ClipFacts, region: RegionFacts, static_speed: float) -> tuple[bool, float]:
-    """Moving when the mean ground speed exceeds `static_speed`; the tolerance is half that plus what jitter adds."""
+    """Moving when the mean ground speed exceeds `static_speed`; the tolerance is half that plus what jitter adds.
+    "Does not move" also needs the net displacement below STILL_DISTANCE: a dog creeping 0.2 m towards the camera
+    at 0.05 m/s is under the speed threshold but visibly moves, so it falls in the refusal band between the two."""
     speed = mean_speed(clip, region)
-    return speed > static_speed, abs(speed - static_speed) / (0.5 * static_speed + speed_noise(clip, region))
+    margin = abs(speed - static_speed) / (0.5 * static_speed + speed_noise(clip, region))
+    if speed > static_speed:
+        return True, margin
+    still = (STILL_DISTANCE - displacement(clip, region)) / (0.5 * STILL_DISTANCE + 2 * jitter(clip, region))
+    return False, min(margin, still)
 
 
 def speed_trend(clip: ClipFacts, region: RegionFacts, static_speed: float) -> tuple[str, float]:

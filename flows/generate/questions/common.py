@@ -21,6 +21,7 @@ from flows.generate.questions.base import Evaluation, Query, Rendered
 
 Evaluator = Callable[[Query, ClipFacts, GenerateConfig], Evaluation]
 WHEN_TEXT = {"start": "at the start of the video", "end": "at the end of the video"}
+SPAN_TEXT = {"video": "during the video", "visible": "while it is in view"}
 
 
 class Refuse(Exception):
@@ -70,8 +71,10 @@ def region(
     metric: bool = False,
     dynamic: bool = False,
     frame: int | None = None,
+    span: str | None = None,
 ) -> RegionFacts:
-    """The region, if the facts may speak about it; else `Refuse` with the reason."""
+    """The region, if the facts may speak about it; else `Refuse` with the reason. `span` "video": the question
+    says "during the video", so the region must be seen from the first to the last frame."""
     if metric and not facts.metric:
         raise Refuse("depth is not metric")
     try:
@@ -88,7 +91,23 @@ def region(
         raise Refuse("region track jumps (a failed fit on some frames)")
     if frame is not None and not kin.seen(found)[frame]:
         raise Refuse("region not visible on the frame asked about", frame=frame)
+    if span == "video" and not kin.covers_clip(found):
+        raise Refuse("region not in view through the whole video")
     return found
+
+
+def span(facts: ClipFacts, mark: int) -> tuple[tuple[str, str], ...]:
+    """The `span` parameter of a question about a region's motion: the whole video when the region is seen from
+    the first to the last frame, else only while it is in view (what the measurement covers)."""
+    return (("span", "video" if kin.covers_clip(facts.region(mark)) else "visible"),)
+
+
+def new_moment(facts: ClipFacts, when: str, marks: Sequence[int], config: GenerateConfig) -> bool:
+    """Whether asking about `when` can differ from asking about the start: not at the end when the camera is
+    still and none of the regions moved (the same item twice)."""
+    if when == "start" or not kin.camera_still(facts):
+        return True
+    return not all(kin.unchanged(facts, facts.region(m), config.distance_margin) for m in marks)
 
 
 def eligible(facts: ClipFacts, config: GenerateConfig, **checks) -> list[int]:
@@ -133,12 +152,15 @@ def fill(text: str, **fields) -> str:
     return text[0].upper() + text[1:]
 
 
-def phrase(query: Query, templates: Sequence[str], rng: np.random.Generator, **fields) -> tuple[str, str]:
-    """(template id, question) from one of the kind's templates, drawn with `rng`."""
+def phrase(
+    query: Query, templates: Sequence[str], rng: np.random.Generator, variant: str = "", **fields
+) -> tuple[str, str]:
+    """(template id, question) from one of the kind's templates, drawn with `rng`; `variant` names a second set of
+    templates for the same kind (e.g. worded for a still camera)."""
     i = int(rng.integers(len(templates)))
-    when = query.param("when")
-    fields.setdefault("when", WHEN_TEXT.get(when, ""))
-    return f"{query.category}.{query.kind}.{i}", fill(templates[i], **fields)
+    fields.setdefault("when", WHEN_TEXT.get(query.param("when"), ""))
+    fields.setdefault("during", SPAN_TEXT.get(query.param("span"), SPAN_TEXT["video"]))
+    return f"{query.category}.{query.kind}.{variant}{i}", fill(templates[i], **fields)
 
 
 def render_numeric(
@@ -163,10 +185,11 @@ def render_labels(
     templates: Sequence[str],
     texts: Mapping[str, str],
     distractors: Sequence[str] | None = None,
+    variant: str = "",
     **fields,
 ) -> Rendered:
     """Categorical options: the answer label and distractors (default: every other label), each shown as its text."""
-    template, question = phrase(query, templates, rng, **fields)
+    template, question = phrase(query, templates, rng, variant, **fields)
     pool = texts if distractors is None else distractors
     weights = config.label_weights.get(f"{query.category}.{query.kind}")
     values, index = categorical_options(str(evaluation.value), list(pool), config.num_options, rng, weights)

@@ -16,6 +16,7 @@ from flows.generate.questions.common import (
     answer,
     eligible,
     evaluator,
+    new_moment,
     numeric_margin,
     region,
     render_numeric,
@@ -48,8 +49,8 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
         frame = kin.frame_at(facts, when)
         marks = eligible(facts, config, metric=True, frame=frame)
         params = (("when", when),)
-        queries += [Query(CATEGORY, "camera_distance", (m,), params) for m in marks]
-        queries += [Query(CATEGORY, "gap", pair, params) for pair in itertools.combinations(marks, 2)]
+        for kind, subjects in (("camera_distance", [(m,) for m in marks]), ("gap", itertools.combinations(marks, 2))):
+            queries += [Query(CATEGORY, kind, s, params) for s in subjects if new_moment(facts, when, s, config)]
     for mark in eligible(facts, config, metric=True):  # height: once, on the first end frame that shows it whole
         a, frames = facts.region(mark), {when: kin.frame_at(facts, when) for when in kin.WHEN}
         whole = [when for when, f in frames.items() if kin.seen(a)[f] and not a.truncated[f]]

@@ -1,6 +1,7 @@
 """Displacement & path length (DP): how far a moving region ends up from where it started (straight line), and
-how long its path is, on the ground, in metres. Not asked about regions that barely move: below the distance a
-region at the static speed would cover, a length is mostly noise."""
+how long its path is, on the ground, in metres: over the video when the region is in view throughout, else
+"while it is in view" (a car leaving at 3.1 s of 3.9 s is measured, and asked, over those 3.1 s). Not asked about
+regions that barely move: below the distance a region at the static speed would cover, a length is mostly noise."""
 
 from __future__ import annotations
 
@@ -10,30 +11,39 @@ from flows.generate import kinematics as kin
 from flows.generate.config import GenerateConfig
 from flows.generate.facts import ClipFacts
 from flows.generate.questions.base import Evaluation, Query, Rendered
-from flows.generate.questions.common import answer, eligible, evaluator, numeric_margin, region, render_numeric, token
+from flows.generate.questions.common import (
+    answer,
+    eligible,
+    evaluator,
+    numeric_margin,
+    region,
+    render_numeric,
+    span,
+    token,
+)
 
 CATEGORY = "DP"
 TEMPLATES = {
     "displacement": (
-        "In a straight line, how far does {a} end up from where it started?",
-        "What is the net displacement of {a} over the video?",
-        "How far apart are the first and the last positions of {a} in the video?",
+        "In a straight line, how far does {a} get from its first position {during}?",
+        "What is the net displacement of {a} {during}?",
+        "How far apart are the first and the last positions of {a} {during}?",
     ),
     "path": (
-        "How long is the path {a} travels during the video?",
-        "What total distance does {a} cover along its path during the video?",
-        "Following its path, how far does {a} travel in total?",
+        "How long is the path {a} travels {during}?",
+        "What total distance does {a} cover along its path {during}?",
+        "Following its path, how far does {a} travel in total {during}?",
     ),
 }
 
 
 def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     marks = eligible(facts, config, metric=True, dynamic=True)
-    return [Query(CATEGORY, kind, (m,)) for m in marks for kind in TEMPLATES]
+    return [Query(CATEGORY, kind, (m,), span(facts, m)) for m in marks for kind in TEMPLATES]
 
 
 def _length(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a = region(facts, query.marks[0], config, metric=True, dynamic=True)
+    a = region(facts, query.marks[0], config, metric=True, dynamic=True, span=query.param("span"))
     jitter, duration = kin.jitter(facts, a), kin.seen_duration(facts, a)
     if query.kind == "displacement":
         value = kin.displacement(facts, a)

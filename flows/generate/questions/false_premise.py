@@ -22,9 +22,11 @@ from flows.generate.questions.common import (
     eligible,
     evaluator,
     fill,
+    new_moment,
     phrase,
     propose_rng,
     region,
+    span,
     token,
 )
 
@@ -34,22 +36,22 @@ CLAIMS = {
     "moves": {
         "towards": "towards the camera",
         "away": "away from the camera",
-        "left": "to the left",
-        "right": "to the right",
+        "left": "to the left (as seen from the camera)",
+        "right": "to the right (as seen from the camera)",
     },
     "turns": {"cw": "clockwise", "ccw": "counter-clockwise"},
     "nearer": {"nearer": "closer to the camera"},
 }
 TEMPLATES = {
     "moves": (
-        "{a} moves {claim}. What is its average speed?",
-        "Given that {a} travels {claim}, how fast does it go on average?",
-        "{a} heads {claim} during the video. At what average speed does it move?",
+        "{a} moves {claim} {during}. What is its average speed?",
+        "Given that {a} travels {claim} {during}, how fast does it go on average?",
+        "{a} heads {claim} {during}. At what average speed does it move?",
     ),
     "turns": (
-        "{a} turns {claim}, seen from above. By how many degrees does it turn?",
-        "Given that {a} rotates {claim} (viewed from above), what angle does it turn through?",
-        "Seen from above, {a} is turning {claim}. How many degrees does it turn during the video?",
+        "{a} turns {claim} {during}, seen from above. By how many degrees does it turn?",
+        "Given that {a} rotates {claim} {during} (viewed from above), what angle does it turn through?",
+        "Seen from above, {a} is turning {claim}. How many degrees does it turn {during}?",
     ),
     "nearer": (
         "{when}, {a} is {claim} than {b}. How far apart are their centres?",
@@ -69,12 +71,13 @@ PLAUSIBLE = {"moves": (0.3, 2.0), "turns": (30.0, 180.0)}  # ladder centres when
 def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     """Per region (or pair and moment) one premise, true or false, balanced over the clip by `balanced`."""
     subjects = []
-    for mark in eligible(facts, config, metric=True, dynamic=True):
-        subjects.append([Query(CATEGORY, "moves", (mark,), (("claim", c),)) for c in CLAIMS["moves"]])
-    for mark in eligible(facts, config, dynamic=True):
-        subjects.append([Query(CATEGORY, "turns", (mark,), (("claim", c),)) for c in CLAIMS["turns"]])
+    for kind, checks in (("moves", {"metric": True, "dynamic": True}), ("turns", {"dynamic": True})):
+        for mark in eligible(facts, config, **checks):
+            subjects.append([Query(CATEGORY, kind, (mark,), (("claim", c), *span(facts, mark))) for c in CLAIMS[kind]])
     for when in kin.WHEN:
         for pair in itertools.combinations(eligible(facts, config, metric=True, frame=kin.frame_at(facts, when)), 2):
+            if not new_moment(facts, when, pair, config):
+                continue
             params = (("when", when), ("claim", "nearer"))
             subjects.append([Query(CATEGORY, "nearer", marks, params) for marks in (pair, pair[::-1])])
     rng = propose_rng(facts, config, CATEGORY)
@@ -82,7 +85,7 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
 
 
 def _moves(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a = region(facts, query.marks[0], config, metric=True, dynamic=True)
+    a = region(facts, query.marks[0], config, metric=True, dynamic=True, span=query.param("span"))
     motion = translation.direction(facts, a, config)
     measured = {"motion": motion.value, "measured": motion.facts["speed"] if motion.value != "static" else None}
     if motion.value == query.param("claim"):
@@ -94,7 +97,7 @@ def _moves(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation
 
 
 def _turns(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a, turn, margin = rotation.turning(facts, query.marks[0], config)
+    a, turn, margin = rotation.turning(facts, query.marks[0], config, query.param("span"))
     degrees = abs(kin.total_rotation(facts, a))
     measured = {"turn": turn, "measured": degrees if degrees > config.angle_margin_deg else None}
     if turn == query.param("claim"):

@@ -17,6 +17,7 @@ from flows.generate.questions.common import (
     eligible,
     evaluator,
     lowest,
+    new_moment,
     propose_rng,
     region,
     render_tokens,
@@ -45,6 +46,8 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     for when in kin.WHEN:
         frame = kin.frame_at(facts, when)
         marks = eligible(facts, config, metric=True, frame=frame)
+        if not new_moment(facts, when, marks, config):  # nothing changed since the start: the same items again
+            continue
         for target in marks if len(marks) >= n - 1 else ():
             others = [int(m) for m in rng.choice([m for m in marks if m != target], len(marks) - 1, replace=False)]
             metres = round_significant(kin.distance_to_camera(facts, facts.region(target), frame))

@@ -18,6 +18,7 @@ from flows.generate.questions.common import (
     region,
     render_labels,
     render_numeric,
+    span,
     token,
 )
 
@@ -31,26 +32,28 @@ TURNS = {
 }
 TEMPLATES = {
     "turn": (
-        "Seen from above, how does {a} rotate during the video?",
-        "Viewed from above, which way does {a} turn over the video?",
-        "How does the orientation of {a} change during the video, looking down from above?",
+        "Seen from above, how does {a} rotate {during}?",
+        "Viewed from above, which way does {a} turn {during}?",
+        "How does the orientation of {a} change {during}, looking down from above?",
     ),
     "angle": (
-        "By how many degrees does {a} turn during the video?",
-        "How large is the rotation of {a} about the vertical axis over the video?",
-        "Roughly what angle does {a} turn through from the start to the end of the video?",
+        "By how many degrees does {a} turn {during}?",
+        "How large is the rotation of {a} about the vertical axis {during}?",
+        "Roughly what angle does {a} turn through {during}?",
     ),
 }
 
 
 def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     marks = eligible(facts, config, dynamic=True)
-    return [Query(CATEGORY, kind, (m,)) for m in marks for kind in TEMPLATES]
+    return [Query(CATEGORY, kind, (m,), span(facts, m)) for m in marks for kind in TEMPLATES]
 
 
-def turning(facts: ClipFacts, mark: int, config: GenerateConfig) -> tuple[RegionFacts, str, float]:
-    """The region, its turn label and that label's margin."""
-    a = region(facts, mark, config, dynamic=True)
+def turning(
+    facts: ClipFacts, mark: int, config: GenerateConfig, during: str | None = None
+) -> tuple[RegionFacts, str, float]:
+    """The region, its turn label and that label's margin (over the whole video when `during` is "video")."""
+    a = region(facts, mark, config, dynamic=True, span=during)
     if not facts.rotation_known:
         raise Refuse("the tracker does not follow turning surfaces")
     if np.count_nonzero(kin.seen(a) & np.isfinite(a.yaw_deg)) < 3:
@@ -70,12 +73,12 @@ def angle(facts: ClipFacts, a: RegionFacts, config: GenerateConfig) -> tuple[flo
 
 
 def _turn(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a, label, margin = turning(facts, query.marks[0], config)
+    a, label, margin = turning(facts, query.marks[0], config, query.param("span"))
     return answer(label, {"rotation near a threshold": margin}, rotation=kin.total_rotation(facts, a))
 
 
 def _angle(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a, label, margin = turning(facts, query.marks[0], config)
+    a, label, margin = turning(facts, query.marks[0], config, query.param("span"))
     if label not in ("cw", "ccw"):
         raise Refuse("no single turn to measure", turn=label)
     degrees, numeric = angle(facts, a, config)

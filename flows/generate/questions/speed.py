@@ -21,6 +21,7 @@ from flows.generate.questions.common import (
     render_labels,
     render_numeric,
     render_tokens,
+    span,
     token,
 )
 
@@ -35,14 +36,14 @@ TRENDS = {
 }
 TEMPLATES = {
     "mean_speed": (
-        "What is the average speed of {a} during the video?",
-        "How fast does {a} move on average?",
-        "On average, at what speed does {a} travel over the video?",
+        "What is the average speed of {a} {during}?",
+        "How fast does {a} move on average {during}?",
+        "On average, at what speed does {a} travel {during}?",
     ),
     "trend": (
-        "How does the speed of {a} change during the video?",
-        "Which best describes how the pace of {a} evolves over the video?",
-        "Over the course of the video, what happens to the speed of {a}?",
+        "How does the speed of {a} change {during}?",
+        "Which best describes how the pace of {a} evolves {during}?",
+        "{during}, what happens to the speed of {a}?",
     ),
     "fastest": (
         "Which of {objects} moves fastest on average?",
@@ -54,7 +55,7 @@ TEMPLATES = {
 
 def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     marks = eligible(facts, config, metric=True, dynamic=True)
-    queries = [Query(CATEGORY, kind, (m,)) for m in marks for kind in ("mean_speed", "trend")]
+    queries = [Query(CATEGORY, kind, (m,), span(facts, m)) for m in marks for kind in ("mean_speed", "trend")]
     if len(marks) >= config.num_options:
         chosen = propose_rng(facts, config, CATEGORY).choice(marks, config.num_options, replace=False)
         queries.append(Query(CATEGORY, "fastest", tuple(sorted(int(m) for m in chosen))))
@@ -72,13 +73,13 @@ def speed(facts: ClipFacts, a: RegionFacts, config: GenerateConfig) -> tuple[flo
 
 
 def _mean_speed(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a = region(facts, query.marks[0], config, metric=True, dynamic=True)
+    a = region(facts, query.marks[0], config, metric=True, dynamic=True, span=query.param("span"))
     value, margins = speed(facts, a, config)
     return answer(value, margins, path=kin.path_length(facts, a), duration=kin.seen_duration(facts, a))
 
 
 def _trend(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    a = region(facts, query.marks[0], config, metric=True, dynamic=True)
+    a = region(facts, query.marks[0], config, metric=True, dynamic=True, span=query.param("span"))
     label, margin = kin.speed_trend(facts, a, config.static_speed)
     first, last = kin.end_speeds(facts, a)
     change = kin.speed_change(facts, a)
@@ -86,7 +87,7 @@ def _trend(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation
 
 
 def _fastest(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
-    regions = [region(facts, m, config, metric=True, dynamic=True) for m in query.marks]
+    regions = [region(facts, m, config, metric=True, dynamic=True, span="video") for m in query.marks]
     speeds = {r.mark: kin.mean_speed(facts, r) for r in regions}
     blur = max(kin.speed_noise(facts, r) + kin.scale_error(facts, r) * speeds[r.mark] for r in regions)
     value, margin = lowest({m: -v for m, v in speeds.items()}, config.static_speed + 2 * blur)

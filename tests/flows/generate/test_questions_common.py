@@ -47,7 +47,7 @@ def test_non_metric_facts_ask_nothing_metric():
 
 def test_unreliable_tiny_and_rarely_seen_regions_are_left_out():
     facts = scene()
-    facts.regions[0].reliability = 0.3  # <obj_1>
+    facts.regions[0].reliability = 0.2  # <obj_1>
     facts.regions[1].area0 = 10  # <obj_2>
     half = np.arange(40) < 16
     facts.regions[2] = region(3, (3, -1), (0, 1.0), visible=half)  # <obj_3>: seen 40 % of the time

@@ -30,3 +30,19 @@ def test_a_region_leaving_early_is_not_asked():
 
 def test_relative_depth_asks_nothing():
     assert answered(displacement, clip(region(1, (0, 0), (1.0, 0)), metric=False), CONFIG) == []
+
+
+def test_a_region_that_leaves_is_asked_while_it_is_in_view():
+    visible = np.r_[np.ones(31, bool), np.zeros(9, bool)]  # leaves after 3.0 s of 3.9 s
+    facts = clip(region(1, (-4, 0), (4.0, 0), visible=visible, truncated=np.r_[np.zeros(30, bool), True, np.zeros(9)]))
+    rendered = check_all(displacement, facts, CONFIG)
+    assert rendered and all("while it is in view" in r.question and "video" not in r.question for r in rendered)
+    displaced = [q for q, _ in answered(displacement, facts, CONFIG) if q.kind == "displacement"]
+    assert displaced[0].param("span") == "visible"
+    assert ask(displacement, facts, "displacement", 1, span="visible").value == pytest.approx(12.0, rel=0.01)
+    assert ask(displacement, facts, "displacement", 1, span="video").value is None  # not measured over the video
+
+
+def test_a_region_in_view_throughout_is_asked_over_the_video():
+    rendered = check_all(displacement, clip(region(1, (-2, 0), (1.0, 0))), CONFIG)
+    assert rendered and all("during the video" in r.question or "video" not in r.question for r in rendered)

@@ -53,3 +53,10 @@ def test_a_region_that_leaves_early_is_not_asked():
     leaving = region(1, (0, 0), (2.0, 0), visible=np.arange(40) < 15, truncated=np.arange(40) == 14)
     assert ask(translation, clip(leaving), "direction", 1).reason == "region rarely visible"
     assert answered(translation, clip(leaving), CONFIG) == []
+
+
+def test_the_camera_clause_only_when_the_camera_moves():
+    still = check_all(translation, clip(region(1, (-2, 0), (0.8, 0))), CONFIG)
+    moving = check_all(translation, clip(region(1, (-2, 0), (0.8, 0)), camera_velocity=(0.3, 0, 0)), CONFIG)
+    assert still and not any("camera's" in r.question or "camera starts" in r.question for r in still)
+    assert moving and all("camera" in r.question for r in moving)

@@ -109,6 +109,13 @@ class ReviewClient:
         }
         return self._json("POST", "/api/projects/", json=project)["id"]
 
+    def project_overlap(self, project_id: int) -> int:
+        """How many annotators Label Studio hands each task of the project to (`maximum_annotations`)."""
+        return int(self.call(self._json, "GET", f"/api/projects/{project_id}/")["maximum_annotations"])
+
+    def set_project_overlap(self, project_id: int, overlap: int) -> None:
+        self.call(self._json, "PATCH", f"/api/projects/{project_id}/", json={"maximum_annotations": overlap})
+
     def ensure_webhook(self, project_id: int, url: str, secret: str) -> int:
         """A webhook of the project to `url` carrying the current shared secret (a rotated one replaces it)."""
 
@@ -195,8 +202,29 @@ class ReviewClient:
             records += [annotation_record({**a, "project": project_id}, task["id"]) for a in annotations]
         return records, live
 
+    def annotation(self, annotation_id: int) -> AnnotationRecord | None:
+        """One annotation as Label Studio holds it now, read with our own token; None when it does not exist."""
+
+        def read() -> dict | None:
+            response = self.http.get(f"/api/annotations/{annotation_id}/")
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            return response.json()
+
+        doc = self.call(read)
+        return None if doc is None else annotation_record(doc)
+
     def _user_email(self, user_id: int | None) -> str:
         if user_id is None:
             return "unknown"
-        user = self.call(self._json, "GET", f"/api/users/{user_id}/")
+
+        def read() -> dict:
+            response = self.http.get(f"/api/users/{user_id}/")
+            if response.status_code == 404:  # a deleted account: the verdict stays, under its id
+                return {}
+            response.raise_for_status()
+            return response.json()
+
+        user = self.call(read)
         return user.get("email") or user.get("username") or f"user {user_id}"

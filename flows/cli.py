@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from flows.console import cli_console
 
 # Prefect's server would phone home; nothing outside this machine is reachable (or wanted) here.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -24,7 +25,7 @@ app.add_typer(review_app, name="review")
 from flows.release.cli import release_app  # noqa: E402  (a sub-app of its own: edits here stay additive)
 
 app.add_typer(release_app, name="release")
-console = Console()
+console = cli_console()
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Video files to ingest.", show_default=False)]
 Synthetic = Annotated[int, typer.Option("--synthetic", help="Random synthetic scenes to render.")]

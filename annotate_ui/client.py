@@ -23,6 +23,7 @@ from annotate_ui.settings import LabelStudioSettings
 
 T = TypeVar("T")
 SECRET_HEADER = "X-R4D-Webhook-Secret"
+EXPORT_CHUNK = 200  # task ids per export request (they travel in the URL)
 
 
 class LabelStudioUnavailable(RuntimeError):
@@ -188,18 +189,28 @@ class ReviewClient:
 
     # annotations -----------------------------------------------------------------------------------------
 
-    def annotations_since(self, project_id: int, since: datetime | None) -> tuple[list[AnnotationRecord], dict]:
-        """Annotations of tasks changed after `since` (all tasks when None), and each such task's live ids."""
+    def changed_task_ids(self, project_id: int, since: datetime | None) -> list[int]:
+        """Ids of the project's tasks changed after `since` (every task when None): a filtered listing of bare
+        tasks, so a pull with nothing changed costs one short request."""
         query = None
         if since is not None:
             item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime"}
             value = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the one format Label Studio parses
             query = {"filters": {"conjunction": "and", "items": [{**item, "value": value}]}}
+        return self.call(lambda: [t["id"] for t in self._tasks(project_id, fields="task_only", query=query)])
+
+    def annotations_of(self, project_id: int, task_ids: list[int]) -> tuple[list[AnnotationRecord], dict]:
+        """The annotations of these tasks and each task's live annotation ids, through Label Studio's export of
+        the tasks by id (far cheaper than its data manager listing with every field)."""
         records, live = [], {}
-        for task in self.call(lambda: list(self._tasks(project_id, fields="all", query=query))):
-            annotations = task.get("annotations") or []
-            live[task["id"]] = {a["id"] for a in annotations}
-            records += [annotation_record({**a, "project": project_id}, task["id"]) for a in annotations]
+        for start in range(0, len(task_ids), EXPORT_CHUNK):
+            chunk = task_ids[start : start + EXPORT_CHUNK]
+            params = [("exportType", "JSON"), ("download_all_tasks", "true"), ("download_resources", "false")]
+            params += [("ids[]", str(i)) for i in chunk]
+            for task in self.call(self._json, "GET", f"/api/projects/{project_id}/export", params=params):
+                annotations = task.get("annotations") or []
+                live[task["id"]] = {a["id"] for a in annotations}
+                records += [annotation_record({**a, "project": project_id}, task["id"]) for a in annotations]
         return records, live
 
     def annotation(self, annotation_id: int) -> AnnotationRecord | None:

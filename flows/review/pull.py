@@ -1,6 +1,7 @@
 """`review pull`: reconcile verdicts from Label Studio, for when a webhook was missed (or none is configured).
 
-Reads the annotations of tasks changed since the last pull (a cursor per project, stored in the database),
+Lists the tasks changed since the last pull (a cursor per project, stored in the database), reads only their
+annotations (Label Studio's export of those tasks),
 records them by annotation id exactly like the webhook does, and marks as deleted every stored verdict of
 those tasks that Label Studio no longer has. The cursor moves only after the changes are committed. Items are
 decided by their project's recorded policy; `full` re-reads every task and re-decides every item.
@@ -31,7 +32,7 @@ def pull_project(stage: Stage, client: ReviewClient, project_id: int, full: bool
     with db.session_scope(stage.database_url) as session:
         sync = session.scalar(select(ReviewSync).where(ReviewSync.ls_project_id == project_id))
         since = None if full or sync is None else as_utc(sync.pulled_until) - CLOCK_SLACK
-    records, live = client.annotations_since(project_id, since)
+    records, live = client.annotations_of(project_id, client.changed_task_ids(project_id, since))
     with db.session_scope(stage.database_url) as session:
         report = record_annotations(session, records, "pull", FALLBACK, client.user_email)
         if live:

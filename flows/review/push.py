@@ -111,11 +111,14 @@ def review_push(
             )
         )
     result = {"project": project, "skipped_without_media": skipped}
+    if candidates or policy is not None:  # a policy asked for is checked even when nothing is new
+        overlap = (policy or ReviewPolicy()).overlap
+        project_id = client.ensure_project(project, overlap) if candidates else client.find_project(project)
+        if project_id is not None:
+            with db.session_scope(stage.database_url) as session:
+                adopted = adopt_policy(session, project_id, project, policy, lambda: client.project_overlap(project_id))
+            result["policy"] = adopted.model_dump()
     if candidates:
-        project_id = client.ensure_project(project, (policy or ReviewPolicy()).overlap)
-        with db.session_scope(stage.database_url) as session:
-            adopted = adopt_policy(session, project_id, project, policy, lambda: client.project_overlap(project_id))
-        result["policy"] = adopted.model_dump()
         client.register_webhook(project_id)
         result["review"] = push_queue(stage, client, project_id, candidates, False, batch)
     if disputed:

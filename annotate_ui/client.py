@@ -26,6 +26,15 @@ SECRET_HEADER = "X-R4D-Webhook-Secret"
 EXPORT_CHUNK = 200  # task ids per export request (they travel in the URL)
 
 
+def _changed_since(since: datetime | None) -> dict | None:
+    """A data manager filter: tasks updated after `since` (None: no filter)."""
+    if since is None:
+        return None
+    item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime"}
+    value = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the one format Label Studio parses
+    return {"filters": {"conjunction": "and", "items": [{**item, "value": value}]}}
+
+
 class LabelStudioUnavailable(RuntimeError):
     """Label Studio did not answer within the retry budget."""
 
@@ -189,29 +198,44 @@ class ReviewClient:
 
     # annotations -----------------------------------------------------------------------------------------
 
+    def changed_tasks(self, project_id: int, since: datetime | None) -> tuple[int, int]:
+        """(tasks changed after `since`, tasks in the project): two one-task pages of the listing, so a pull
+        with nothing changed costs two short requests."""
+        changed = self.call(self._task_page_total, project_id, _changed_since(since))
+        return changed, changed if since is None else self.call(self._task_page_total, project_id, None)
+
     def changed_task_ids(self, project_id: int, since: datetime | None) -> list[int]:
-        """Ids of the project's tasks changed after `since` (every task when None): a filtered listing of bare
-        tasks, so a pull with nothing changed costs one short request."""
-        query = None
-        if since is not None:
-            item = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime"}
-            value = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the one format Label Studio parses
-            query = {"filters": {"conjunction": "and", "items": [{**item, "value": value}]}}
+        """Ids of the project's tasks changed after `since` (every task when None), from a listing of bare tasks."""
+        query = _changed_since(since)
         return self.call(lambda: [t["id"] for t in self._tasks(project_id, fields="task_only", query=query)])
 
-    def annotations_of(self, project_id: int, task_ids: list[int]) -> tuple[list[AnnotationRecord], dict]:
-        """The annotations of these tasks and each task's live annotation ids, through Label Studio's export of
-        the tasks by id (far cheaper than its data manager listing with every field)."""
+    def annotations_of(self, project_id: int, task_ids: list[int] | None) -> tuple[list[AnnotationRecord], dict]:
+        """The annotations of these tasks (every task of the project when None) and each task's live annotation
+        ids, through Label Studio's export (far cheaper than its data manager listing with every field)."""
+        chunks = (
+            [None]
+            if task_ids is None
+            else [task_ids[i : i + EXPORT_CHUNK] for i in range(0, len(task_ids), EXPORT_CHUNK)]
+        )
         records, live = [], {}
-        for start in range(0, len(task_ids), EXPORT_CHUNK):
-            chunk = task_ids[start : start + EXPORT_CHUNK]
+        for chunk in chunks:
             params = [("exportType", "JSON"), ("download_all_tasks", "true"), ("download_resources", "false")]
-            params += [("ids[]", str(i)) for i in chunk]
+            params += [("ids[]", str(i)) for i in chunk or []]
             for task in self.call(self._json, "GET", f"/api/projects/{project_id}/export", params=params):
                 annotations = task.get("annotations") or []
                 live[task["id"]] = {a["id"] for a in annotations}
                 records += [annotation_record({**a, "project": project_id}, task["id"]) for a in annotations]
         return records, live
+
+    def _task_page_total(self, project_id: int, query: dict | None) -> int:
+        params = {"project": project_id, "page": 1, "page_size": 1, "fields": "task_only"}
+        if query is not None:
+            params["query"] = json.dumps(query)
+        response = self.http.get("/api/tasks/", params=params)
+        if response.status_code == 404:  # no task at all
+            return 0
+        response.raise_for_status()
+        return int(response.json().get("total", 0))
 
     def annotation(self, annotation_id: int) -> AnnotationRecord | None:
         """One annotation as Label Studio holds it now, read with our own token; None when it does not exist."""

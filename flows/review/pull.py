@@ -1,7 +1,7 @@
 """`review pull`: reconcile verdicts from Label Studio, for when a webhook was missed (or none is configured).
 
-Lists the tasks changed since the last pull (a cursor per project, stored in the database), reads only their
-annotations (Label Studio's export of those tasks),
+Counts the tasks changed since the last pull (a cursor per project, stored in the database) and reads only
+their annotations (Label Studio's export of those tasks, or of the whole project when most of it changed),
 records them by annotation id exactly like the webhook does, and marks as deleted every stored verdict of
 those tasks that Label Studio no longer has. The cursor moves only after the changes are committed. Items are
 decided by their project's recorded policy; `full` re-reads every task and re-decides every item.
@@ -32,7 +32,13 @@ def pull_project(stage: Stage, client: ReviewClient, project_id: int, full: bool
     with db.session_scope(stage.database_url) as session:
         sync = session.scalar(select(ReviewSync).where(ReviewSync.ls_project_id == project_id))
         since = None if full or sync is None else as_utc(sync.pulled_until) - CLOCK_SLACK
-    records, live = client.annotations_of(project_id, client.changed_task_ids(project_id, since))
+    changed, total = client.changed_tasks(project_id, since)
+    if changed == 0:
+        records, live = [], {}
+    elif 2 * changed >= total:  # most of the project: one export of it all beats listing the changed ids first
+        records, live = client.annotations_of(project_id, None)
+    else:
+        records, live = client.annotations_of(project_id, client.changed_task_ids(project_id, since))
     with db.session_scope(stage.database_url) as session:
         report = record_annotations(session, records, "pull", FALLBACK, client.user_email)
         if live:

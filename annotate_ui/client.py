@@ -198,11 +198,10 @@ class ReviewClient:
 
     # annotations -----------------------------------------------------------------------------------------
 
-    def changed_tasks(self, project_id: int, since: datetime | None) -> tuple[int, int]:
-        """(tasks changed after `since`, tasks in the project): two one-task pages of the listing, so a pull
-        with nothing changed costs two short requests."""
-        changed = self.call(self._task_page_total, project_id, _changed_since(since))
-        return changed, changed if since is None else self.call(self._task_page_total, project_id, None)
+    def changed_task_count(self, project_id: int, since: datetime | None) -> int:
+        """How many of the project's tasks changed after `since` (all when None): one one-task page of the
+        listing, so a pull with nothing changed costs one short request."""
+        return self.call(self._task_page_total, project_id, _changed_since(since))
 
     def changed_task_ids(self, project_id: int, since: datetime | None) -> list[int]:
         """Ids of the project's tasks changed after `since` (every task when None), from a listing of bare tasks."""

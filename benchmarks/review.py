@@ -110,7 +110,7 @@ def run(args, server, httpx) -> None:
     client = ReviewClient()
     project_id = client.find_project("bench")
     started = time.perf_counter()
-    records, _ = client.annotations_of(project_id, None)
+    records, _ = client.annotations_of(project_id, client.changed_task_ids(project_id, None))
     print(f"  of which reading {len(records)} annotations from Label Studio: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     again = review_pull(project="bench")

@@ -1,7 +1,8 @@
 """`review pull`: reconcile verdicts from Label Studio, for when a webhook was missed (or none is configured).
 
 Counts the tasks changed since the last pull (a cursor per project, stored in the database) and reads only
-their annotations (Label Studio's export of those tasks, or of the whole project when most of it changed),
+their annotations through Label Studio's export by task id (when most of our tasks changed, all of ours,
+skipping the listing of which ones),
 records them by annotation id exactly like the webhook does, and marks as deleted every stored verdict of
 those tasks that Label Studio no longer has. The cursor moves only after the changes are committed. Items are
 decided by their project's recorded policy; `full` re-reads every task and re-decides every item.
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 import db
 from annotate_ui.client import ReviewClient
-from db.models import Annotation, ReviewSync, utcnow
+from db.models import Annotation, QuestionItem, ReviewSync, utcnow
 from flows.review.policy import ReviewPolicy
 from flows.review.project_policy import adopt_policy, project_items
 from flows.review.push import adjudication_title
@@ -27,16 +28,17 @@ CLOCK_SLACK = timedelta(seconds=5)  # changes committed in Label Studio just bef
 FALLBACK = ReviewPolicy()  # never used for a project push created: its policy is recorded
 
 
-def pull_project(stage: Stage, client: ReviewClient, project_id: int, full: bool) -> RecordReport:
+def pull_project(stage: Stage, client: ReviewClient, project_id: int, full: bool, known: list[int]) -> RecordReport:
+    """Verdicts of one Label Studio project; `known` holds the ids of the tasks we pushed there."""
     started = utcnow()
     with db.session_scope(stage.database_url) as session:
         sync = session.scalar(select(ReviewSync).where(ReviewSync.ls_project_id == project_id))
         since = None if full or sync is None else as_utc(sync.pulled_until) - CLOCK_SLACK
-    changed, total = client.changed_tasks(project_id, since)
+    changed = client.changed_task_count(project_id, since)
     if changed == 0:
         records, live = [], {}
-    elif 2 * changed >= total:  # most of the project: one export of it all beats listing the changed ids first
-        records, live = client.annotations_of(project_id, None)
+    elif 2 * changed >= len(known):  # most of our tasks: reading them all beats listing the changed ids first
+        records, live = client.annotations_of(project_id, known)
     else:
         records, live = client.annotations_of(project_id, client.changed_task_ids(project_id, since))
     with db.session_scope(stage.database_url) as session:
@@ -69,9 +71,16 @@ def review_pull(project: str = "R4D review", full: bool = False) -> dict:
         with db.session_scope(stage.database_url) as session:
             policy = adopt_policy(session, main, project, None, lambda: client.project_overlap(main))
         summary["policy"] = policy.model_dump()
+    with db.session_scope(stage.database_url) as session:
+        pushed = session.execute(
+            select(QuestionItem.ls_task_id, QuestionItem.ls_adjudication_task_id).where(
+                QuestionItem.ls_project_id == main
+            )
+        ).all()
+    known = {main: [t for t, _ in pushed], adjudication: [a for _, a in pushed if a is not None]}
     total = RecordReport()
     for project_id in summary["projects"]:
-        total.add(pull_project(stage, client, project_id, full))
+        total.add(pull_project(stage, client, project_id, full, known[project_id]))
     summary.update(vars(total))
     get_run_logger().info("review pull: %s", summary)
     return summary

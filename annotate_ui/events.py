@@ -1,8 +1,10 @@
 """Label Studio annotations and webhook bodies, validated into plain records.
 
-Webhook bodies and API listings describe an annotation the same way; both go through `annotation_record`,
-so a verdict that arrives twice (webhook, then pull) is recognisably the same one. Anything malformed raises
-`PayloadError` naming the field, which the webhook answers with a 4xx.
+Annotations read from Label Studio's API (a listing, or one annotation read back after a webhook) go through
+`annotation_record`. A webhook body is never trusted for what it says an annotation holds: anyone who learns
+the shared secret could write it. `webhook_event` takes from it only which annotations changed; the service
+reads those back from Label Studio with its own token. Anything malformed raises `PayloadError` naming the
+field, which the webhook answers with a 4xx.
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ class AnnotationRecord:
 @dataclass(frozen=True)
 class WebhookEvent:
     action: str
-    annotations: list[AnnotationRecord]  # created / updated
-    deleted_ids: list[int]
+    changed_ids: list[int]  # annotations created or updated: to be read back from Label Studio
+    deleted_ids: list[int]  # annotations said to be deleted: to be confirmed with Label Studio
+
+
+MAX_ID = 2**31 - 1  # Label Studio's (and our) integer columns
 
 
 def _int(doc: dict, key: str, where: str) -> int:
@@ -46,8 +51,18 @@ def _int(doc: dict, key: str, where: str) -> int:
     if isinstance(value, dict):
         value = value.get("id")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise PayloadError(f"{where}: '{key}' must be an integer id, got {value!r}")
+        raise PayloadError(f"{where}: '{key}' must be an integer id, got {_short(value)}")
+    if not 1 <= value <= MAX_ID:
+        raise PayloadError(f"{where}: '{key}' {_short(value)} is not an id (1 to {MAX_ID})")
     return value
+
+
+def _short(value: Any) -> str:
+    """A value for an error message: bounded, and never str() of a huge integer (which itself raises)."""
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _time(doc: dict, key: str, where: str) -> datetime:
@@ -91,23 +106,20 @@ def annotation_record(doc: Any, task_id: int | None = None) -> AnnotationRecord:
     )
 
 
+MAX_IDS = 1000  # annotation ids one event may name (Label Studio's bulk events stay far below)
+
+
 def webhook_event(body: Any) -> WebhookEvent | None:
-    """The annotation changes a webhook body carries; None for actions we do not follow (projects, tasks)."""
+    """Which annotations a webhook body says changed; None for actions we do not follow (projects, tasks)."""
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise PayloadError("webhook body must be an object with a string 'action'")
     action = body["action"]
-    if action in ANNOTATION_ACTIONS:
-        docs = body.get("annotations") if "annotations" in body else [body.get("annotation")]
-        if not isinstance(docs, list) or not docs:
-            raise PayloadError(f"{action}: no 'annotation' in the body")
-        task = body.get("task")
-        task_id = task.get("id") if isinstance(task, dict) else None
-        return WebhookEvent(action, [annotation_record(d, task_id) for d in docs], [])
-    if action in DELETE_ACTIONS:
-        docs = body.get("annotations")
-        if not isinstance(docs, list) or not docs:
-            raise PayloadError(f"{action}: 'annotations' must be a non-empty list")
-        if not all(isinstance(d, dict) for d in docs):
-            raise PayloadError(f"{action}: every entry of 'annotations' must be an object")
-        return WebhookEvent(action, [], [_int(d, "id", f"{action} entry") for d in docs])
-    return None
+    if action not in ANNOTATION_ACTIONS + DELETE_ACTIONS:
+        return None
+    docs = body.get("annotations") if "annotations" in body or action in DELETE_ACTIONS else [body.get("annotation")]
+    if not isinstance(docs, list) or not docs or len(docs) > MAX_IDS:
+        raise PayloadError(f"{action}: 'annotations' must be a list of 1 to {MAX_IDS} annotations")
+    if not all(isinstance(d, dict) for d in docs):
+        raise PayloadError(f"{action}: every annotation must be an object")
+    ids = list(dict.fromkeys(_int(d, "id", f"{action} annotation") for d in docs))
+    return WebhookEvent(action, [], ids) if action in DELETE_ACTIONS else WebhookEvent(action, ids, [])

@@ -2,11 +2,14 @@
 
 The machine's answer and the verdict "correct" arrive preselected (a prediction), so a reviewer who agrees
 settles the item with one keystroke: Ctrl+Enter (submit). Every other choice has a single-key shortcut.
+The answer choices come from the task (Label Studio's dynamic choices), so a 4-option item offers exactly
+A-D on keys 1-4; the video's frame rate comes from the task too, so the player's frame counter is the clip's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -26,7 +29,7 @@ VERDICT_BY_LABEL = {label: code for code, (label, _) in VERDICTS.items()}
 INSTRUCTIONS = (
     "<p>Watch the clip and look at the numbered regions on the first frame. Is the preselected answer right?</p>"
     "<ul><li><b>Correct</b> (q): submit with <b>Ctrl+Enter</b>.</li>"
-    "<li><b>Answer corrected</b> (w): pick the right option with 1-5, then submit.</li>"
+    "<li><b>Answer corrected</b> (w): pick the right option with its number key, then submit.</li>"
     "<li><b>Ambiguous</b> (e): more than one option could be right, or none clearly.</li>"
     "<li><b>Wrong regions</b> (r): a mark does not cover the object the question is about.</li>"
     "<li><b>Reject</b> (t): anything else that makes the item unusable. A comment helps.</li></ul>"
@@ -34,21 +37,19 @@ INSTRUCTIONS = (
 
 
 def labeling_config() -> str:
-    """The XML of the labeling interface."""
-    answers = "\n".join(f'      <Choice value="{letter}" hotkey="{i + 1}"/>' for i, letter in enumerate(LETTERS))
+    """The XML of the labeling interface: answer choices and frame rate are read from each task's data."""
     verdicts = "\n".join(f'      <Choice value="{escape(label)}" hotkey="{key}"/>' for label, key in VERDICTS.values())
     return f"""<View>
   <Header value="Is the preselected answer right for the marked regions? Ctrl+Enter submits."/>
   <View style="display: flex; gap: 12px; align-items: flex-start">
-    <View style="flex: 1"><Video name="clip" value="$video" height="320"/></View>
+    <View style="flex: 1"><Video name="clip" value="$video" frameRate="$fps" height="320"/></View>
     <View style="flex: 1"><Image name="som" value="$som_image" maxWidth="100%"/></View>
   </View>
   <Text name="question" value="$question"/>
   <Text name="options" value="$options_text"/>
   <View style="display: flex; gap: 24px">
-    <Choices name="answer" toName="question" choice="single-radio" required="true" showInline="true">
-{answers}
-    </Choices>
+    <Choices name="answer" toName="question" choice="single-radio" required="true" showInline="true"
+             value="$answer_choices"/>
     <Choices name="verdict" toName="question" choice="single-radio" required="true" showInline="true">
 {verdicts}
     </Choices>
@@ -57,28 +58,37 @@ def labeling_config() -> str:
 </View>"""
 
 
-def task_data(item_key: str, question: str, options: list[str], video_url: str, som_url: str) -> dict[str, Any]:
-    """What a task shows; `item_key` identifies the item so a re-push finds the task it made before."""
+def task_data(
+    item_key: str, question: str, options: list[str], video_url: str, som_url: str, fps: float
+) -> dict[str, Any]:
+    """What a task shows; `item_key` identifies the item so a re-push finds the task it made before. The answer
+    choices are exactly the item's options (letters, keys 1..N); `fps` is the clip's constant frame rate."""
     if not 2 <= len(options) <= len(LETTERS):
         raise ValueError(f"item {item_key}: {len(options)} options, the interface shows 2 to {len(LETTERS)}")
+    if not (isfinite(fps) and fps > 0):
+        raise ValueError(f"item {item_key}: frame rate {fps!r} is not a positive number")
     text = "\n".join(f"({LETTERS[i]}) {option}" for i, option in enumerate(options))
     return {
         "item_key": item_key,
         "question": question,
         "options_text": text,
         "num_options": len(options),
+        "answer_choices": [{"value": LETTERS[i], "hotkey": str(i + 1)} for i in range(len(options))],
         "video": video_url,
+        "fps": fps,
         "som_image": som_url,
     }
 
 
-def prediction(answer_index: int, score: float | None = None) -> dict[str, Any]:
-    """The machine's answer and the verdict 'correct', preselected in the editor."""
+def prediction(answer_index: int, confidence: float | None = None) -> dict[str, Any]:
+    """The machine's answer and the verdict 'correct', preselected in the editor. The score Label Studio shows
+    next to it is the item's confidence, a probability in [0, 1] that the answer is right, or none at all."""
     result = [
         _choice("answer", LETTERS[answer_index]),
         _choice("verdict", VERDICTS["correct"][0]),
     ]
-    return {"model_version": MODEL_VERSION, "score": score, "result": result}
+    known = confidence is not None and isfinite(confidence) and 0.0 <= confidence <= 1.0
+    return {"model_version": MODEL_VERSION, "score": confidence if known else None, "result": result}
 
 
 def _choice(from_name: str, value: str) -> dict[str, Any]:

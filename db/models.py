@@ -183,6 +183,20 @@ class ReviewSync(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ReviewProject(Base):
+    """The review policy of a Label Studio project, recorded when push creates the project; serve, pull and
+    status decide its items by it. Only `r4d review policy` changes it (and then re-decides every item)."""
+
+    __tablename__ = "review_projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ls_project_id: Mapped[int] = mapped_column(unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    overlap: Mapped[int]  # reviewers per item before it can be settled
+    agreement: Mapped[float] = mapped_column(Float)  # share of them that must agree, else adjudication
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Release(Base):
     """An immutable, checksummed export: a benchmark version or a checkpoint version."""
 

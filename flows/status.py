@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
 import db
 from db.models import QuestionItem
+from flows.console import cli_console
 from flows.summary import summarize
 from settings import masked
 
 app = typer.Typer()
-console = Console()
+console = cli_console()
 
 
 @app.command()

@@ -84,7 +84,7 @@ class LabelStudioServer:
         with psycopg.connect(self.pg_admin, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
-    def start(self, timeout: float = 240) -> None:
+    def start(self, timeout: float = 600) -> None:  # first start runs migrations: minutes on a busy machine
         if not LS_BIN.exists():
             raise RuntimeError(f"{LS_BIN} is missing: run `make install` (it creates the Label Studio virtualenv)")
         for sub in ("home", "data"):

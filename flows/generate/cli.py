@@ -6,14 +6,14 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from flows.command import config_verb, ready_stage
+from flows.console import cli_console
 from flows.generate.config import GenerateStage, QualityConfig
 
 app = typer.Typer()
-console = Console()
+console = cli_console()
 
 
 @config_verb(app, GenerateStage)

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from flows.console import cli_console
 
 app = typer.Typer(help="Versioned benchmark releases and neighbouring formats.", no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 FormatName = Annotated[str, typer.Option("--format", help="r4d (R4D-Bench JSON), sti (STI-Bench parquet), vlm4d.")]
 

@@ -71,6 +71,7 @@ def export_release(
             problems = verify_release(scratch)
             if problems:
                 raise RuntimeError(f"the release failed its own verification: {problems[:5]}")
+            readable_by_all(scratch)
             release = Release(
                 kind=KIND,
                 name=name,
@@ -96,6 +97,13 @@ def export_release(
             shutil.rmtree(scratch, ignore_errors=True)
             raise
     return ExportResult(target, len(items), digest)
+
+
+def readable_by_all(root: Path) -> None:
+    """Releases are shared: directories 0755, files 0644 (mkdtemp makes 0700, and a umask may be strict)."""
+    root.chmod(0o755)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def write_release(root: Path, store: ArtifactStore, name: str, version: str, built, selection: dict) -> str:

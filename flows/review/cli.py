@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from flows.console import cli_console
 from settings import Settings
 
 app = typer.Typer(help="Human review in Label Studio (R4D_LS_URL, R4D_LS_TOKEN).", no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 
 def pct(value: float | None) -> str:
@@ -19,47 +19,84 @@ def pct(value: float | None) -> str:
 
 
 Project = Annotated[str, typer.Option(help="Label Studio project title (its adjudication queue is derived).")]
-Overlap = Annotated[int, typer.Option(help="Reviewers per item before the policy can settle it.")]
-Agreement = Annotated[float, typer.Option(help="Share of an item's reviewers that must agree, else adjudication.")]
+Overlap = Annotated[int | None, typer.Option(help="Reviewers per item before the policy can settle it [default: 2].")]
+Agreement = Annotated[
+    float | None, typer.Option(help="Share of an item's reviewers that must agree, else adjudication [default: 1.0].")
+]
 
 
-def _policy(overlap: int, agreement: float):
-    """The review policy, after checking Label Studio is configured (a clear message, before any flow starts)."""
+def _policy(overlap: int | None, agreement: float | None):
+    """The review policy asked for (None when no flag is given), after checking Label Studio is configured."""
     from flows.review.policy import ReviewPolicy
 
+    _check_label_studio()
+    if overlap is None and agreement is None:
+        return None
+    defaults = ReviewPolicy()
+    try:
+        return ReviewPolicy(
+            overlap=defaults.overlap if overlap is None else overlap,
+            agreement=defaults.agreement if agreement is None else agreement,
+        )
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _check_label_studio() -> None:
+    """A clear message, before any flow starts, when Label Studio is not configured."""
     try:
         Settings().token()
     except ValueError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    return ReviewPolicy(overlap=overlap, agreement=agreement)
 
 
 @app.command("push")
 def review_push(
     project: Project = "R4D review",
     category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many new items.")] = None,
-    overlap: Overlap = 2,
-    agreement: Agreement = 1.0,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many new items.")] = None,
+    overlap: Overlap = None,
+    agreement: Agreement = None,
 ):
-    """Send candidate items to Label Studio (and disagreements to adjudication); pushing twice adds nothing."""
+    """Send candidate items to Label Studio (and disagreements to adjudication); pushing twice adds nothing.
+    --overlap/--agreement set the policy of a new project; an existing project keeps its own (`review policy`)."""
+    from flows.review.project_policy import PolicyConflict
     from flows.review.push import review_push as push_flow
 
-    console.print(push_flow(project=project, categories=category, limit=limit, policy=_policy(overlap, agreement)))
+    try:
+        console.print(push_flow(project=project, categories=category, limit=limit, policy=_policy(overlap, agreement)))
+    except PolicyConflict as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
 
 
 @app.command("pull")
 def review_pull(
     project: Project = "R4D review",
-    full: Annotated[bool, typer.Option(help="Re-read every task, not only those changed since the last pull.")] = False,
-    overlap: Overlap = 2,
-    agreement: Agreement = 1.0,
+    full: Annotated[bool, typer.Option(help="Re-read every task and re-decide every item.")] = False,
 ):
     """Bring verdicts from Label Studio into the database (idempotent; recovers missed webhooks)."""
     from flows.review.pull import review_pull as pull_flow
 
-    console.print(pull_flow(project=project, full=full, policy=_policy(overlap, agreement)))
+    _check_label_studio()
+    console.print(pull_flow(project=project, full=full))
+
+
+@app.command("policy")
+def review_policy(project: Project = "R4D review", overlap: Overlap = None, agreement: Agreement = None):
+    """Show the project's review policy; with --overlap/--agreement change it and re-decide every item."""
+    from annotate_ui.client import ReviewClient
+    from flows.review.policy_command import UnknownProject, change_policy
+    from flows.stage import open_stage
+
+    policy = _policy(overlap, agreement)
+    try:
+        console.print(change_policy(open_stage().database_url, ReviewClient(), project, policy))
+    except UnknownProject as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
 
 
 @app.command("status")
@@ -104,18 +141,21 @@ def review_status():
         table.add_row(name, str(row["verdicts"]), f"{row['seconds'] / 60:.1f}", rate)
     console.print(table)
     console.print(f"agreement {pct(report['agreement'])} over {report['items_with_agreement']} items")
+    for row in report["projects"]:
+        console.print(f"policy of {row['title']!r}: overlap {row['overlap']}, agreement {pct(row['agreement'])}")
+    for row in report["invalid"]:
+        console.print(f"[red]unreadable verdict[/red] {row['annotator']} on item {row['item']}: {row['reason']}")
 
 
 @app.command("serve")
 def review_serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
-    overlap: Overlap = 2,
-    agreement: Agreement = 1.0,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8090,
 ):
-    """Run the webhook receiver and media endpoint (needs R4D_WEBHOOK_SECRET)."""
+    """Run the webhook receiver and media endpoint (needs R4D_WEBHOOK_SECRET); items follow their project's policy."""
     import uvicorn
 
     from flows.review.serve import build_app
 
-    uvicorn.run(build_app(_policy(overlap, agreement)), host=host, port=port)
+    _check_label_studio()
+    uvicorn.run(build_app(), host=host, port=port)

@@ -1,18 +1,29 @@
 """What a reviewer sees of an item: its clip with the region marks drawn on every frame, and the SoM image.
 
 Both are made by the generate stage (`provenance["review_clip"]`: a constant-rate VP8 WebM whose frame i is clip
-frame i, which Chromium plays) and live in the content-addressed store; the browser fetches them through the
-media endpoint of our service.
+frame i, which Chromium plays, with its frame rate) and live in the content-addressed store; the browser fetches
+them through the media endpoint of our service. Imported items (R4D-Bench, STI-Bench, VLM4D files) have none
+of this: they cannot be reviewed until they are converted, and push skips them (counted, never an error).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from db.models import QuestionItem
 
 
-def item_media(item: QuestionItem) -> tuple[str, str]:
-    """(marked clip key, SoM image key) of an item."""
-    clip = (item.provenance or {}).get("review_clip", {}).get("artifact")
-    if clip is None or item.som_image_artifact is None:
-        raise ValueError(f"item {item.item_key}: no marked review clip or SoM image in its provenance")
-    return clip, item.som_image_artifact
+@dataclass(frozen=True)
+class ReviewMedia:
+    clip: str  # artifact key of the marked clip (.webm)
+    som: str  # artifact key of the Set-of-Marks first frame (.png)
+    fps: float  # the clip's constant frame rate: Label Studio's frame counter uses it
+
+
+def item_media(item: QuestionItem) -> ReviewMedia | None:
+    """The item's review media, or None when it has no marked clip, SoM image or frame rate."""
+    clip = (item.provenance or {}).get("review_clip") or {}
+    fps = clip.get("fps")
+    if not clip.get("artifact") or item.som_image_artifact is None or not isinstance(fps, int | float) or fps <= 0:
+        return None
+    return ReviewMedia(clip["artifact"], item.som_image_artifact, float(fps))

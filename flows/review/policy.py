@@ -2,8 +2,10 @@
 
 An item is settled only by policy: `overlap` reviewers must have answered and at least `agreement` of them
 must agree on the outcome (the same answer, or removal); otherwise it goes to adjudication, where one
-adjudicator's verdict decides. The decision is recomputed from all live verdicts every time, so replaying,
-updating or deleting a verdict always lands on the same state.
+adjudicator's verdict decides. A reviewer's verdict that cannot be read (it names an option the item does not
+have, say) also sends the item to adjudication, so it is seen by a person instead of silently not counting.
+The decision is recomputed from all live verdicts every time, so replaying, updating or deleting a verdict
+always lands on the same state.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class ReviewStatus:
 
 REMOVE = -1  # the outcome of ambiguous / wrong regions / reject
 COUNTED = ("correct", "corrected", "ambiguous", "wrong_regions", "reject")  # not "skipped" nor "invalid"
+INVALID = "invalid"  # a verdict we could not read: kept with the reason, sends the item to adjudication
 
 
 class ReviewPolicy(BaseModel, extra="forbid"):
@@ -70,12 +73,15 @@ def pairwise_agreement(outcomes: list[int]) -> float | None:
 def decide(machine_index: int, votes: list[Vote], policy: ReviewPolicy, pushed: bool) -> Decision:
     """Votes in the order they were last changed (latest last); one review vote per annotator counts."""
     live = [v for v in votes if v.verdict in COUNTED]
-    latest = {v.annotator: v for v in live if not v.adjudication}  # a later vote of the same person replaces
-    outcomes = [outcome(v, machine_index) for v in latest.values()]
+    reviews = [v for v in votes if not v.adjudication and v.verdict in (*COUNTED, INVALID)]
+    latest = {v.annotator: v for v in reviews}  # a later vote of the same person replaces
+    outcomes = [outcome(v, machine_index) for v in latest.values() if v.verdict != INVALID]
     agreement = pairwise_agreement(outcomes)
     adjudicated = [v for v in live if v.adjudication]
     if adjudicated:
         return _settle(outcome(adjudicated[-1], machine_index), machine_index, agreement)
+    if any(v.verdict == INVALID for v in latest.values()):
+        return Decision(ReviewStatus.ADJUDICATION, None, agreement)
     if not outcomes:
         return Decision(ReviewStatus.QUEUED if pushed else ReviewStatus.CANDIDATE, None, None)
     if len(outcomes) < policy.overlap:

@@ -2,7 +2,9 @@
 
 Idempotent: before importing, the project's tasks are listed by item key and adopted, so an import that
 reached Label Studio but was never recorded here (a crash, a lost response) is not imported again. Items in
-adjudication go to a second project, the adjudication queue, the same way.
+adjudication go to a second project, the adjudication queue, the same way. The review policy is recorded with
+the project when push creates it; a push that asks for another policy later is refused (`r4d review policy`
+changes it). Items without review media (imported benchmarks) are skipped and counted, never an error.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from annotate_ui.labeling_config import prediction, task_data
 from db.models import QuestionItem
 from flows.review.media import item_media
 from flows.review.policy import ReviewPolicy, ReviewStatus
+from flows.review.project_policy import adopt_policy
 from flows.stage import Stage, open_stage
 
 MAX_IMPORT_RETRIES = 50  # each waits for Label Studio to answer a listing first (up to its retry budget)
@@ -26,11 +29,11 @@ def adjudication_title(project: str) -> str:
 
 
 def _task(client: ReviewClient, item: QuestionItem) -> dict:
-    base = client.media_base()
-    clip, som = item_media(item)
-    data = task_data(item.item_key, item.question, list(item.options), f"{base}/{clip}", f"{base}/{som}")
+    base, media = client.media_base(), item_media(item)
+    video, som = f"{base}/{media.clip}", f"{base}/{media.som}"
+    data = task_data(item.item_key, item.question, list(item.options), video, som, media.fps)
     data.update(item_id=item.id, category=item.category)
-    return {"data": data, "predictions": [prediction(item.answer_index, item.margin)]}
+    return {"data": data, "predictions": [prediction(item.answer_index, item.confidence)]}
 
 
 def push_queue(
@@ -87,14 +90,18 @@ def review_push(
     policy: ReviewPolicy | None = None,
     batch: int = 250,
 ) -> dict:
-    """Send candidate items to the review project and disagreements to the adjudication project."""
-    policy, stage = policy or ReviewPolicy(), open_stage()
+    """Send candidate items to the review project and disagreements to the adjudication project. `policy` is
+    used only when the project is created (default overlap 2, agreement 1.0); asking an existing project for
+    another one raises `PolicyConflict`."""
+    stage = open_stage()
     client = ReviewClient()
     with db.session_scope(stage.database_url) as session:
         query = select(QuestionItem).where(QuestionItem.ls_task_id.is_(None)).order_by(QuestionItem.id)
         if categories:
             query = query.where(QuestionItem.category.in_(categories))
-        candidates = list(session.scalars(query.limit(limit)))
+        unpushed = list(session.scalars(query))
+        reviewable = [i for i in unpushed if item_media(i) is not None]
+        skipped, candidates = len(unpushed) - len(reviewable), reviewable[:limit]
         disputed = list(
             session.scalars(
                 select(QuestionItem)
@@ -103,9 +110,15 @@ def review_push(
                 .order_by(QuestionItem.id)
             )
         )
-    result = {"project": project}
+    result = {"project": project, "skipped_without_media": skipped}
+    if candidates or policy is not None:  # a policy asked for is checked even when nothing is new
+        overlap = (policy or ReviewPolicy()).overlap
+        project_id = client.ensure_project(project, overlap) if candidates else client.find_project(project)
+        if project_id is not None:
+            with db.session_scope(stage.database_url) as session:
+                adopted = adopt_policy(session, project_id, project, policy, lambda: client.project_overlap(project_id))
+            result["policy"] = adopted.model_dump()
     if candidates:
-        project_id = client.ensure_project(project, policy.overlap)
         client.register_webhook(project_id)
         result["review"] = push_queue(stage, client, project_id, candidates, False, batch)
     if disputed:

@@ -2,7 +2,8 @@
 
 Progress and acceptance per category and per expert backend (acceptance = settled items kept, verified or
 corrected, over all settled), reviewer throughput (verdicts per hour of time spent in the editor, from
-Label Studio's lead time) and reviewer agreement (mean pairwise agreement over items with two or more).
+Label Studio's lead time), reviewer agreement (mean pairwise agreement over items with two or more), each
+project's review policy, and every live verdict that could not be read (its item waits in adjudication).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 
 import db
-from db.models import Annotation, QuestionItem
-from flows.review.policy import COUNTED, ReviewStatus
+from db.models import Annotation, QuestionItem, ReviewProject
+from flows.review.policy import COUNTED, INVALID, ReviewStatus
 
 
 def _backends(provenance: dict) -> str:
@@ -43,6 +44,16 @@ def review_report(database_url: str) -> dict:
                 Annotation.deleted.is_(False), Annotation.verdict.in_(COUNTED)
             )
         ).all()
+        invalid = session.execute(
+            select(QuestionItem.item_key, Annotation.annotator, Annotation.comment)
+            .join(QuestionItem, QuestionItem.id == Annotation.item_id)
+            .where(Annotation.deleted.is_(False), Annotation.verdict == INVALID)
+            .order_by(Annotation.ls_annotation_id)
+        ).all()
+        projects = [
+            {"title": p.title, "ls_project_id": p.ls_project_id, "overlap": p.overlap, "agreement": p.agreement}
+            for p in session.scalars(select(ReviewProject).order_by(ReviewProject.ls_project_id))
+        ]
     by_category, by_backend = defaultdict(Counter), defaultdict(Counter)
     for category, provenance, status, _ in items:
         by_category[category][status] += 1
@@ -61,4 +72,6 @@ def review_report(database_url: str) -> dict:
         "reviewers": dict(sorted(reviewers.items())),
         "agreement": sum(agreements) / len(agreements) if agreements else None,
         "items_with_agreement": len(agreements),
+        "projects": projects,
+        "invalid": [{"item": key, "annotator": who, "reason": why} for key, who, why in invalid],
     }

@@ -3,7 +3,8 @@
 The webhook receiver and `review pull` both call `record_annotations` / `record_deletions`. A verdict is
 written once and then only replaced by a strictly newer version of itself (Label Studio's `updated_at`);
 a deletion marks the row instead of removing it. After every change the item's status is recomputed from
-all its live verdicts by the review policy, so nothing is ever counted twice.
+all its live verdicts by the review policy of the item's project (recorded when push created it; `fallback`
+only for projects made before policies were recorded), so nothing is ever counted twice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session
 from annotate_ui.events import AnnotationRecord
 from annotate_ui.labeling_config import VerdictError, parse_result
 from db.models import Annotation, QuestionItem, utcnow
-from flows.review.policy import ReviewPolicy, ReviewStatus, Vote, decide
+from flows.review.policy import INVALID, ReviewPolicy, ReviewStatus, Vote, decide
+from flows.review.project_policy import policies
 
 CHUNK = 500  # rows per IN (...) query
 
@@ -56,7 +58,7 @@ def _fill(row: Annotation, item: QuestionItem, record: AnnotationRecord, annotat
         )
         verdict, chosen, comment = parsed.verdict, parsed.chosen_index, parsed.comment
     except VerdictError as error:  # kept, never counted: the item waits for a readable verdict
-        verdict, chosen, comment = "invalid", None, str(error)
+        verdict, chosen, comment = INVALID, None, str(error)
     row.item_id = item.id
     row.ls_task_id = record.task_id
     row.adjudication = record.task_id == item.ls_adjudication_task_id
@@ -103,7 +105,7 @@ def record_annotations(
     session: Session,
     records: Iterable[AnnotationRecord],
     source: str,
-    policy: ReviewPolicy,
+    fallback: ReviewPolicy,
     identify: Callable[[int | None], str],
 ) -> RecordReport:
     """Insert or update verdicts, then re-decide the items they touched (a few queries per chunk, not per row)."""
@@ -111,7 +113,7 @@ def record_annotations(
     for start in range(0, len(records), CHUNK):
         _record_chunk(session, records[start : start + CHUNK], source, identify, report, touched)
     session.flush()
-    redecide_all(session, list(touched.values()), policy)
+    redecide_all(session, list(touched.values()), fallback)
     return report
 
 
@@ -158,7 +160,7 @@ def _record_chunk(session, chunk, source, identify, report: RecordReport, touche
                 touched[item.id] = item
 
 
-def record_deletions(session: Session, annotation_ids: Iterable[int], policy: ReviewPolicy) -> RecordReport:
+def record_deletions(session: Session, annotation_ids: Iterable[int], fallback: ReviewPolicy) -> RecordReport:
     report, touched = RecordReport(), {}
     for row in session.scalars(select(Annotation).where(Annotation.ls_annotation_id.in_(list(annotation_ids)))):
         if not row.deleted:
@@ -166,12 +168,14 @@ def record_deletions(session: Session, annotation_ids: Iterable[int], policy: Re
             report.deleted += 1
             touched[row.item_id] = session.get(QuestionItem, row.item_id)
     session.flush()
-    redecide_all(session, list(touched.values()), policy)
+    redecide_all(session, list(touched.values()), fallback)
     return report
 
 
-def redecide_all(session: Session, items: list[QuestionItem], policy: ReviewPolicy) -> None:
-    """Recompute items' status from all their live verdicts (the only place review_status changes)."""
+def redecide_all(session: Session, items: list[QuestionItem], fallback: ReviewPolicy) -> None:
+    """Recompute items' status from all their live verdicts under their project's policy (the only place
+    review_status changes)."""
+    recorded = policies(session, {i.ls_project_id for i in items})
     votes: dict[int, list[Vote]] = defaultdict(list)
     for start in range(0, len(items), CHUNK):
         rows = session.scalars(
@@ -182,6 +186,7 @@ def redecide_all(session: Session, items: list[QuestionItem], policy: ReviewPoli
         for r in rows:
             votes[r.item_id].append(Vote(r.annotator, r.verdict, r.chosen_index, r.adjudication))
     for item in items:
+        policy = recorded.get(item.ls_project_id, fallback)
         decision = decide(item.answer_index, votes[item.id], policy, pushed=item.ls_task_id is not None)
         if decision.status in ReviewStatus.SETTLED and item.review_status != decision.status:
             item.reviewed_at = utcnow()

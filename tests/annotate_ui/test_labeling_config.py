@@ -1,4 +1,5 @@
-"""The labeling interface: every choice has its own key, predictions match the controls, results parse back."""
+"""The labeling interface: the task brings its own answer choices and frame rate, every choice has its own key,
+predictions match the controls and carry a confidence or no score, results parse back."""
 
 import xml.etree.ElementTree as ET
 
@@ -19,21 +20,37 @@ def choice(name, value):
     return {"from_name": name, "to_name": "question", "type": "choices", "value": {"choices": [value]}}
 
 
-def test_config_has_media_question_choices_and_unique_hotkeys():
+def test_config_takes_media_frame_rate_and_answer_choices_from_the_task():
     root = ET.fromstring(labeling_config())
-    assert root.find(".//Video").get("value") == "$video"
+    video = root.find(".//Video")
+    assert (video.get("value"), video.get("frameRate")) == ("$video", "$fps")
     assert root.find(".//Image").get("value") == "$som_image"
-    hotkeys = [c.get("hotkey") for c in root.iter("Choice")]
-    assert len(hotkeys) == len(LETTERS) + len(VERDICTS) and len(set(hotkeys)) == len(hotkeys) and all(hotkeys)
-    names = {c.get("name") for c in root.iter("Choices")}
-    assert names == {r["from_name"] for r in prediction(0)["result"]}
+    choices = {c.get("name"): c for c in root.iter("Choices")}
+    assert set(choices) == {r["from_name"] for r in prediction(0)["result"]}
+    assert choices["answer"].get("value") == "$answer_choices" and not list(choices["answer"])
+    verdict_keys = [c.get("hotkey") for c in choices["verdict"].iter("Choice")]
+    assert len(verdict_keys) == len(VERDICTS) == len(set(verdict_keys)) and not set(verdict_keys) & set("12345")
 
 
-def test_task_data_shows_options_and_refuses_bad_counts():
-    data = task_data("k", "Which moved?", ["a", "b", "c", "d"], "http://m/v.webm", "http://m/s.png")
-    assert data["options_text"] == "(A) a\n(B) b\n(C) c\n(D) d" and data["num_options"] == 4
+@pytest.mark.parametrize("count", [4, 5])
+def test_task_offers_exactly_the_items_options_on_keys_1_to_n(count):
+    data = task_data("k", "Which moved?", list("abcde")[:count], "http://m/v.webm", "http://m/s.png", 10.0)
+    assert data["answer_choices"] == [{"value": LETTERS[i], "hotkey": str(i + 1)} for i in range(count)]
+    assert data["options_text"].splitlines()[-1] == f"({LETTERS[count - 1]}) {'abcde'[count - 1]}"
+    assert (data["num_options"], data["fps"]) == (count, 10.0)
+
+
+def test_task_data_refuses_bad_counts_and_frame_rates():
     with pytest.raises(ValueError, match="item k: 6 options"):
-        task_data("k", "q", list("abcdef"), "v", "s")
+        task_data("k", "q", list("abcdef"), "v", "s", 10.0)
+    for fps in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="item k: frame rate"):
+            task_data("k", "q", list("abcd"), "v", "s", fps)
+
+
+@pytest.mark.parametrize(("confidence", "score"), [(0.87, 0.87), (None, None), (2.6562, None), (float("nan"), None)])
+def test_prediction_score_is_a_probability_or_nothing(confidence, score):
+    assert prediction(1, confidence)["score"] == score
 
 
 def test_prediction_preselects_machine_answer_and_correct():

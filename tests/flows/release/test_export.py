@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import yaml
@@ -79,6 +80,18 @@ def test_card_front_matter_and_numbers_come_from_the_data(reviewed):
     assert "| verified | 9 |" in body and "| corrected | 9 |" in body
     for png in ("categories", "answer_letters", "review"):
         assert f"plots/{png}.png" in body and (path / f"plots/{png}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_release_is_readable_by_others_even_under_a_strict_umask(reviewed):
+    old = os.umask(0o077)
+    try:
+        result = export(reviewed)
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(result.path).as_posix(): p.stat().st_mode & 0o777 for p in result.path.rglob("*")}
+    assert result.path.stat().st_mode & 0o777 == 0o755
+    assert {m for p, m in modes.items() if (result.path / p).is_dir()} == {0o755}
+    assert {m for p, m in modes.items() if (result.path / p).is_file()} == {0o644}
 
 
 def test_re_export_is_byte_identical(reviewed, tmp_path):

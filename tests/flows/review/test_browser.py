@@ -83,3 +83,66 @@ def test_reviewer_accepts_preselected_answer_with_one_keystroke(review_env, labe
 def _verdicts(url):
     with db.session_scope(url) as session:
         return session.scalars(select(Annotation)).all()
+
+
+def known_clip(frames: int = 40, fps: float = 10.0) -> dict:
+    """A marked clip of known length in the artifact store, as the generate stage records it."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    from flows.ingest.video_io import WebmWriter
+    from flows.stage import open_stage
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "known.webm"
+        with WebmWriter(path, fps=fps, width=64, height=48) as writer:
+            for n in range(frames):
+                writer.write(np.full((48, 64, 3), n * 6, np.uint8))
+        key = open_stage().store.put_file(path, ".webm")
+    return {"artifact": key, "fps": fps, "frames": frames, "width": 64, "height": 48}
+
+
+def log_in(page, label_studio, reviewer):
+    page.goto(f"{label_studio.url}/user/login/")
+    page.fill('input[name="email"]', reviewer.email)
+    page.fill('input[name="password"]', reviewer.password)
+    page.click('button[type="submit"]')
+    page.wait_for_load_state("networkidle")
+    assert "/user/login" not in page.url, "login failed"
+
+
+def test_a_task_shows_its_options_and_frame_count_and_a_correction_lands(review_env, label_studio, annotators, page):
+    url, project = review_env["database_url"], review_env["project"]
+    with db.session_scope(url) as session:  # one item shows a 40-frame 10 fps clip, and offers four options
+        target = session.scalars(select(QuestionItem).order_by(QuestionItem.id)).first()
+        target.provenance = {**target.provenance, "review_clip": known_clip()}
+        target.options = list(target.options)[:3] + ["none of these"]
+        target.answer_index = min(target.answer_index, 3)
+        target_id, machine = target.id, target.answer_index
+    review_push(project=project)
+    with db.session_scope(url) as session:
+        project_id, task_id = session.execute(
+            select(QuestionItem.ls_project_id, QuestionItem.ls_task_id).where(QuestionItem.id == target_id)
+        ).one()
+    log_in(page, label_studio, annotators[1])
+    page.goto(f"{label_studio.url}/projects/{project_id}/data?task={task_id}")
+    page.wait_for_selector("video", state="attached", timeout=90_000)
+    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=60_000)
+    page.get_by_text("Answer corrected").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the frame counter is drawn once the clip's length is known
+    text = page.inner_text("body")
+    assert "D[4]" in text and "E[5]" not in text  # exactly the item's four options, keys 1-4
+    assert " ".join(text.split()).count("of 40") >= 1  # Label Studio counts the clip's 40 frames ...
+    assert "00:03 09" in " ".join(text.split())  # ... and its last frame starts at 3.9 s: 3 s + 9 frames at 10 fps
+    duration = page.evaluate("document.querySelector('video').duration")
+    assert abs(duration - 4.0) < 0.06, duration  # 40 frames at 10 fps
+
+    other = (machine + 1) % 4
+    page.keyboard.press(str(other + 1))  # the option's number key ...
+    page.keyboard.press("w")  # ... "Answer corrected" ...
+    page.keyboard.press("Control+Enter")  # ... and submit
+    verdict = wait_for(lambda: _verdicts(url), timeout=60, what="the corrected verdict in PostgreSQL")[0]
+    assert (verdict.item_id, verdict.verdict, verdict.chosen_index) == (target_id, "corrected", other)
+    assert verdict.annotator == annotators[1].email and verdict.source == "webhook"

@@ -8,7 +8,7 @@ from flows.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("verb", ["push", "pull", "status", "serve"])
+@pytest.mark.parametrize("verb", ["push", "pull", "status", "serve", "policy"])
 def test_review_verbs_have_help(verb):
     result = runner.invoke(app, ["review", verb, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

@@ -49,8 +49,8 @@ def test_majority_threshold_and_ties():
     assert decide(MACHINE, tie, ReviewPolicy(overlap=2, agreement=0.51), True).status == "adjudication"
 
 
-def test_skipped_invalid_and_repeated_votes_do_not_count_twice():
-    votes = [v("a", "correct", 1), v("a", "correct", 1), v("b", "skipped"), v("c", "invalid")]
+def test_skipped_and_repeated_votes_do_not_count_twice():
+    votes = [v("a", "correct", 1), v("a", "correct", 1), v("b", "skipped")]
     assert decide(MACHINE, votes, TWO, True).status == "in_review"
     latest_wins = [v("a", "correct", 1), v("b", "correct", 1), v("a", "reject")]
     assert decide(MACHINE, latest_wins, TWO, True).status == "adjudication"
@@ -63,3 +63,13 @@ def test_pairwise_agreement_and_bad_policy():
         ReviewPolicy(overlap=0)
     with pytest.raises(ValidationError):
         ReviewPolicy(agreement=0.5)
+
+
+def test_an_unreadable_verdict_sends_the_item_to_a_person_until_fixed_or_adjudicated():
+    unreadable = [v("a", "invalid"), v("b", "correct", 1)]
+    assert decide(MACHINE, unreadable, TWO, True).status == "adjudication"
+    assert decide(MACHINE, [v("a", "invalid")], ReviewPolicy(overlap=1), True).status == "adjudication"
+    fixed = [*unreadable, v("a", "correct", 1)]  # the same reviewer's later verdict replaces it
+    assert decide(MACHINE, fixed, TWO, True).status == "verified"
+    judged = [*unreadable, v("judge", "corrected", 3, adjudication=True)]
+    assert decide(MACHINE, judged, TWO, True).final_answer_index == 3

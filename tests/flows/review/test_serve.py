@@ -1,5 +1,5 @@
-"""The wired service on a real database: a signed event is recorded; forged, unsigned or malformed ones change
-nothing and get 4xx."""
+"""The wired service on a real database: unsigned or malformed calls change nothing and get 4xx; a signed event
+while Label Studio is down gets 503 with a retry hint (the event is only a trigger to read Label Studio back)."""
 
 import json
 import secrets
@@ -13,6 +13,7 @@ from annotate_ui.client import SECRET_HEADER
 from db.models import Annotation, QuestionItem
 from flows.review.serve import build_app
 from tests.flows.review.conftest import make_items
+from tests.labelstudio import free_port
 
 VERDICT = {"from_name": "verdict", "to_name": "question", "type": "choices", "value": {"choices": ["Reject"]}}
 EVENT = {
@@ -33,7 +34,8 @@ EVENT = {
 def service(r4d_env, monkeypatch):
     secret = secrets.token_hex(16)
     monkeypatch.setenv("R4D_WEBHOOK_SECRET", secret)
-    monkeypatch.setenv("R4D_LS_TOKEN", secrets.token_hex(8))  # never used: annotators arrive with their email
+    monkeypatch.setenv("R4D_LS_TOKEN", secrets.token_hex(8))
+    monkeypatch.setenv("R4D_LS_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens: Label Studio is down
     db.upgrade(r4d_env["database_url"])
     make_items(r4d_env["database_url"])
     return TestClient(build_app(), raise_server_exceptions=False), secret, r4d_env["database_url"]
@@ -51,7 +53,8 @@ def state(url):
         ({}, json.dumps(EVENT), 401),
         ({SECRET_HEADER: "forged-" + secrets.token_hex(8)}, json.dumps(EVENT), 403),
         ("signed", "{not json", 400),
-        ("signed", json.dumps({**EVENT, "annotation": {**EVENT["annotation"], "task": "100"}}), 422),
+        ("signed", json.dumps({**EVENT, "annotation": {**EVENT["annotation"], "id": 2**31}}), 422),
+        ("signed", json.dumps({**EVENT, "annotation": {**EVENT["annotation"], "id": "41"}}), 422),
     ],
 )
 def test_refused_calls_change_nothing(service, headers, body, status):
@@ -61,10 +64,9 @@ def test_refused_calls_change_nothing(service, headers, body, status):
     assert state(url) == (0, "queued")
 
 
-def test_signed_event_recorded_once(service):
+def test_label_studio_down_is_503_with_a_retry_hint_and_changes_nothing(service):
     client, secret, url = service
-    for _ in range(2):  # Label Studio may deliver twice; the verdict counts once
-        response = client.post("/webhook", json=EVENT, headers={SECRET_HEADER: secret})
-        assert response.status_code == 200, response.text
-    assert response.json()["unchanged"] == 1
-    assert state(url) == (1, "in_review")
+    response = client.post("/webhook", json=EVENT, headers={SECRET_HEADER: secret})
+    assert response.status_code == 503 and int(response.headers["retry-after"]) > 0
+    assert "LabelStudioUnavailable" in response.json()["detail"]
+    assert state(url) == (0, "queued")

@@ -102,7 +102,11 @@ def test_unknown_tasks_and_unreadable_results_are_reported_not_lost(url):
     with db.session_scope(url) as session:
         row = session.scalar(select(Annotation).where(Annotation.ls_annotation_id == 6))
         assert row.verdict == "invalid" and "unknown verdict 'Maybe'" in row.comment
-    assert status(url, "k2").review_status == "queued"  # an unreadable verdict does not count
+    assert status(url, "k2").review_status == "adjudication"  # not counted, not lost: a person looks at it
+    (shown,) = review_report(url)["invalid"]
+    assert shown["item"] == "k2" and "unknown verdict 'Maybe'" in shown["reason"]
+    apply(url, [record(6, 102, 1, "Correct", "B", updated=T0 + timedelta(minutes=1))])  # the reviewer fixes it
+    assert status(url, "k2").review_status == "in_review" and review_report(url)["invalid"] == []
 
 
 def test_status_report(url):

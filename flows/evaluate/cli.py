@@ -10,6 +10,11 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 console = Console()
+WIDE = 200  # the 12-column table is wider than the 80 columns rich assumes when output is not a terminal
+
+
+def _wide() -> Console:
+    return console if console.is_terminal else Console(width=WIDE)
 
 
 class _RunByDefault(TyperGroup):
@@ -102,5 +107,5 @@ def compare_cmd(
         console.print(
             "[yellow]these evaluations are on different benchmarks: differences use the shared items[/yellow]"
         )
-    console.print(comparison_table(result["rows"], result["differences"]))
+    _wide().print(comparison_table(result["rows"], result["differences"]))
     console.print(f"plot: {result['plot']}")

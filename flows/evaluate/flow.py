@@ -35,6 +35,9 @@ def create_answerer(config: EvaluateConfig) -> Answerer:
     if config.weights and "weights" not in accepted:
         raise ValueError(f"model {config.model!r} takes no weights")
     given = config.model_options()
+    missing = [name for name in registry.required(config.model) if given.get(name) is None]
+    if missing:
+        raise ValueError(f"model {config.model!r} needs {', '.join('--' + m for m in missing)}")
     return registry.create(config.model, **{k: v for k, v in given.items() if k in accepted})
 
 

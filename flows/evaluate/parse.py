@@ -53,4 +53,4 @@ def _by_option_text(text: str, options: list[str]) -> str | None:
 
 def _articles(text: str) -> set[str]:
     """ "A" used as the English article ("A car moves"), which must not read as option A."""
-    return {"A"} if re.search(r"(?<![\w'])A\s+[a-z]", text) else set()
+    return {"A"} if re.search(r"(?<![\w'])A\s+(?!(?:and|or|nor)\b)[a-z]", text) else set()

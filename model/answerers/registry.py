@@ -30,6 +30,12 @@ def options(name: str) -> list[str]:
     return [p for p in inspect.signature(answerer(name)).parameters if p != "self"]
 
 
+def required(name: str) -> list[str]:
+    """The options answerer `name` cannot do without (no default), e.g. "weights" for `vlm`."""
+    parameters = inspect.signature(answerer(name)).parameters.values()
+    return [p.name for p in parameters if p.name != "self" and p.default is inspect.Parameter.empty]
+
+
 def answerer(name: str) -> Callable[..., Any]:
     _import_answerers()
     try:

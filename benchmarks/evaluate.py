@@ -82,7 +82,8 @@ def main() -> None:
     timing = row["timing"]
     outside = timing["total_s"] - timing["model_s"]
     print(
-        f"{args.items} items, {args.frames} frames each (clips of {args.clip_frames} frames, 320x240), batch {args.batch_size}"
+        f"{args.items} items, {args.frames} frames each (clips of {args.clip_frames} frames, 320x240), "
+        f"batch {args.batch_size}"
     )
     print(f"answering: {args.items / timing['total_s']:.2f} items/s ({timing['total_s']:.1f} s)")
     print(

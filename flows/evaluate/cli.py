@@ -10,11 +10,11 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 console = Console()
-WIDE = 200  # the 12-column table is wider than the 80 columns rich assumes when output is not a terminal
+WIDE = 170  # the 12-column table with intervals: narrower, rich would squash every cell to "…"
 
 
 def _wide() -> Console:
-    return console if console.is_terminal else Console(width=WIDE)
+    return console if console.width >= WIDE else Console(width=WIDE)
 
 
 class _RunByDefault(TyperGroup):

@@ -21,7 +21,7 @@ def results_table(title: str, rows: list[dict], chance: dict | None, items: dict
     """`rows`: dicts with "model", "columns", "intervals", "unparsed", "failed"."""
     table = Table(title=title, show_lines=True)
     for column in ("model", *COLUMNS, "unparsed", "failed"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=column == "model")
     table.add_row("items", "", "", "", *(str(items.get(c, 0)) for c in COLUMNS[3:]), "", "")
     for row in rows:
         cells = [cell(row["columns"][c], row["intervals"].get(c)) for c in COLUMNS]
@@ -35,7 +35,7 @@ def comparison_table(rows: list[dict], differences: list[dict]) -> Table:
     """Evaluations side by side, then each one's difference from the first (* where beyond noise)."""
     table = Table(title="comparison (difference from the first; * = 95% interval excludes 0)", show_lines=True)
     for column in ("evaluation", *COLUMNS):
-        table.add_column(column, justify="left" if column == "evaluation" else "right")
+        table.add_column(column, justify="left" if column == "evaluation" else "right", no_wrap=column == "evaluation")
     for row in rows:
         table.add_row(row["label"], *(cell(row["columns"][c], row["intervals"].get(c)) for c in COLUMNS))
     for row, difference in zip(rows[1:], differences, strict=True):

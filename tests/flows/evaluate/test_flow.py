@@ -5,8 +5,8 @@ R4D-Bench JSON with a video root whose broken item is recorded without stopping 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import math
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +28,10 @@ def stored(url: str) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {m: [] for m in models.values()}
         for a in session.scalars(select(EvaluationAnswer).order_by(EvaluationAnswer.item_id)):
             out[models[a.evaluation_id]].append(
-                {k: getattr(a, k) for k in ("item_id", "category", "raw_text", "letter", "answer_letter", "correct")}
+                {
+                    k: getattr(a, k)
+                    for k in ("item_id", "category", "raw_text", "letter", "answer_letter", "correct", "error")
+                }
             )
         return out
 
@@ -109,7 +112,7 @@ def test_r4d_bench_json_with_a_video_root_and_a_broken_item(prefect_harness, r4d
     random_row, blind_row = result["rows"]
     assert random_row["failed"] == 1 and random_row["answered"] == 8 and blind_row["failed"] == 1
     answers = {a["item_id"]: a for a in stored(r4d_env["database_url"])["random"]}
-    assert "missing.webm" in answers[rows[0]["id"]]["error"] if "error" in answers[rows[0]["id"]] else True
+    assert "missing.webm" in answers[rows[0]["id"]]["error"] and "does not exist" in answers[rows[0]["id"]]["error"]
     assert answers[rows[0]["id"]]["correct"] is False and answers[rows[0]["id"]]["letter"] is None
     # the random answerer's letters, as stored, for the items that could be read
     letters = create("random").answer([_q(r) for r in rows[1:]])

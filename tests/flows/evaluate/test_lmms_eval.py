@@ -26,10 +26,10 @@ PLUGIN = Path(__file__).parent / "lmms_plugin"
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_lmms_eval_scores_the_stored_answers_as_r4d_evaluate_does(prefect_harness, r4d_env, small_release, tmp_path):
+def test_lmms_eval_scores_the_stored_answers_as_r4d_evaluate_does(r4d_env, small_release, tmp_path):
     python = LMMS_VENV / "bin" / "python"
     assert python.is_file(), f"no lmms-eval virtualenv at {LMMS_VENV}: run `make lmms-venv` (or set R4D_LMMS_VENV)"
-    ours = evaluate(str(small_release), EvaluateConfig(model="random", with_blind=False))["rows"][0]
+    ours = evaluate.fn(str(small_release), EvaluateConfig(model="random", with_blind=False))["rows"][0]  # no server
     answers = {a["item_id"]: a["raw_text"] for a in stored(r4d_env["database_url"])["random"]}
     (tmp_path / "answers.json").write_text(json.dumps(answers))
 

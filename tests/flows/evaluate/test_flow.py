@@ -38,7 +38,7 @@ def stored(url: str) -> dict[str, list[dict]]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_tiny_vlm_through_r4d_evaluate_then_rerun_and_compare(prefect_harness, r4d_env, small_release, tiny_vlm):
+def test_tiny_vlm_through_r4d_evaluate_then_rerun_and_compare(r4d_env, small_release, tiny_vlm):
     url = r4d_env["database_url"]
     args = ["evaluate", str(small_release), "--model", "vlm", "--weights", str(tiny_vlm), "--max-new-tokens", "4"]
     result = CliRunner().invoke(app, args, terminal_width=250)
@@ -100,7 +100,7 @@ def test_user_mistakes_are_one_line_and_an_exit_code(r4d_env, tmp_path):
     assert compare.exit_code == 1 and "no such evaluation" in compare.output
 
 
-def test_r4d_bench_json_with_a_video_root_and_a_broken_item(prefect_harness, r4d_env, small_release, tmp_path):
+def test_r4d_bench_json_with_a_video_root_and_a_broken_item(r4d_env, small_release, tmp_path):
     from flows.release.interchange import export_file
 
     bench = tmp_path / "r4d_bench.json"

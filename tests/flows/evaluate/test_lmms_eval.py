@@ -25,6 +25,7 @@ PLUGIN = Path(__file__).parent / "lmms_plugin"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # lmms-eval indexes its hundreds of built-in tasks before loading ours
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_lmms_eval_scores_the_stored_answers_as_r4d_evaluate_does(r4d_env, small_release, tmp_path):
     python = LMMS_VENV / "bin" / "python"
@@ -58,7 +59,7 @@ def test_lmms_eval_scores_the_stored_answers_as_r4d_evaluate_does(r4d_env, small
         "--batch_size", "1",
         "--output_path", str(out),
     ]  # fmt: skip
-    run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
     files = sorted(out.rglob("*_results.json"))
     assert files, f"lmms-eval wrote no results (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}"
     results = json.loads(files[-1].read_text())["results"]["r4d_mini"]

@@ -14,7 +14,8 @@ WIDE = 170  # the 12-column table with intervals: narrower, rich would squash ev
 
 
 def _wide() -> Console:
-    return console if console.width >= WIDE else Console(width=WIDE)
+    # both sizes given: a width alone is ignored where rich thinks the terminal is "dumb" (it then uses 80)
+    return Console(width=max(console.width, WIDE), height=console.height)
 
 
 class _RunByDefault(TyperGroup):

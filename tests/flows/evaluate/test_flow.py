@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -42,7 +41,6 @@ def test_tiny_vlm_through_r4d_evaluate_then_rerun_and_compare(r4d_env, small_rel
     url = r4d_env["database_url"]
     args = ["evaluate", str(small_release), "--model", "vlm", "--weights", str(tiny_vlm), "--max-new-tokens", "4"]
     result = CliRunner().invoke(app, args, terminal_width=250)
-    Path("/tmp/i14/out.txt").write_text(result.output)
     assert result.exit_code == 0, result.output
     for header in ("Avg", "Static", "Dynamic", "VG", "DM", "SR", "FP", "DP", "vlm", "blind", "chance", "NaN"):
         assert header in result.output

@@ -75,7 +75,7 @@ def run(
         console.print(f"[red]evaluation refused:[/red] {error}")
         raise typer.Exit(1) from None
     items = result["rows"][0]["items"]
-    console.print(
+    _wide().print(
         results_table(f"{result['benchmark']} ({result['items']} items)", result["rows"], result["chance"], items)
     )
     for row in result["rows"]:

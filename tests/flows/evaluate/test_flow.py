@@ -87,15 +87,17 @@ def test_tiny_vlm_through_r4d_evaluate_then_rerun_and_compare(r4d_env, small_rel
 
 def test_user_mistakes_are_one_line_and_an_exit_code(r4d_env, tmp_path):
     runner = CliRunner()
-    missing = runner.invoke(app, ["evaluate", str(tmp_path / "nowhere")])
-    assert missing.exit_code == 1 and "neither a release folder" in missing.output and "Traceback" not in missing.output
+
+    def refused(args: list[str]) -> str:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        return " ".join(result.output.split())  # rich wraps long lines
+
+    assert "neither a release folder" in refused(["evaluate", str(tmp_path / "nowhere")])
     (tmp_path / "bench.json").write_text("[]")
-    no_weights = runner.invoke(app, ["evaluate", str(tmp_path / "bench.json"), "--model", "vlm"])
-    assert no_weights.exit_code == 1 and "needs --weights" in no_weights.output
-    unknown = runner.invoke(app, ["evaluate", str(tmp_path / "bench.json"), "--model", "gpt-9"])
-    assert unknown.exit_code == 1 and "unknown model 'gpt-9'" in unknown.output
-    compare = runner.invoke(app, ["evaluate", "compare", "41", "42"])
-    assert compare.exit_code == 1 and "no such evaluation" in compare.output
+    assert "needs --weights" in refused(["evaluate", str(tmp_path / "bench.json"), "--model", "vlm"])
+    assert "unknown model 'gpt-9'" in refused(["evaluate", str(tmp_path / "bench.json"), "--model", "gpt-9"])
+    assert "no such evaluation" in refused(["evaluate", "compare", "41", "42"])
 
 
 def test_r4d_bench_json_with_a_video_root_and_a_broken_item(r4d_env, small_release, tmp_path):

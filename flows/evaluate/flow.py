@@ -38,7 +38,9 @@ def _logger():
         return logging.getLogger(__name__)
 
 
-def create_answerer(config: EvaluateConfig) -> Answerer:
+def check_model(config: EvaluateConfig) -> list[str]:
+    """The options the chosen answerer takes; a user's mistake (unknown model, weights it does not take, an option
+    it needs) is a ValueError before any item is read."""
     import flows.evaluate.blind  # noqa: F401  (registers "blind")
 
     accepted = registry.options(config.model)
@@ -48,6 +50,12 @@ def create_answerer(config: EvaluateConfig) -> Answerer:
     missing = [name for name in registry.required(config.model) if given.get(name) is None]
     if missing:
         raise ValueError(f"model {config.model!r} needs {', '.join('--' + m for m in missing)}")
+    return accepted
+
+
+def create_answerer(config: EvaluateConfig) -> Answerer:
+    accepted = check_model(config)
+    given = config.model_options()
     return registry.create(config.model, **{k: v for k, v in given.items() if k in accepted})
 
 
@@ -167,6 +175,7 @@ def score_model(url: str, benchmark: Benchmark, config: EvaluateConfig, out_root
 def evaluate(benchmark: str, config: EvaluateConfig | None = None) -> dict:
     """Score `config.model` on a release folder or R4D-Bench JSON; with the blind baseline and chance beside."""
     config = config or EvaluateConfig()
+    check_model(config)
     stage = open_stage()
     bench = load_benchmark(Path(benchmark), Path(config.video_root) if config.video_root else None)
     if not bench.items:

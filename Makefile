@@ -7,7 +7,8 @@ PYTEST_ARGS ?=
 # benchmarks reuse test fixtures (tiny models, real footage, the Label Studio server): bench targets put the
 # repository root on the path
 
-.PHONY: install demo test test-fast lint bench bench-experts bench-review clean clean-review
+.PHONY: install demo test test-fast lint bench bench-experts bench-review clean clean-review lmms-venv clean-lmms \
+	bench-evaluate
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,31 @@ $(LS_STAMP):
 
 install: $(LS_STAMP)
 test: $(LS_STAMP)  ## the review tests start a real Label Studio from it
+
+# lmms-eval (the harness releases ship a task for) in its own virtualenv: it pulls torchvision, which has no CPU
+# build for torch 2.13 and must go, and needs filelock<4. The evaluate tests run it (R4D_LMMS_VENV overrides).
+LMMS_VENV  ?= .venv-lmms
+LMMS_STAMP := $(LMMS_VENV)/.installed
+
+$(LMMS_STAMP):
+	$(PYTHON) -m venv $(LMMS_VENV)
+	$(LMMS_VENV)/bin/pip install -q --upgrade pip
+	$(LMMS_VENV)/bin/pip install -q torch==2.13.0
+	echo "torch==2.13.0" > $(LMMS_VENV)/constraints.txt
+	PIP_CONSTRAINT=$(abspath $(LMMS_VENV))/constraints.txt $(LMMS_VENV)/bin/pip install -q lmms-eval==0.7.3 \
+		transformers==5.23.0 "filelock<4"
+	$(LMMS_VENV)/bin/pip uninstall -y -q torchvision
+	$(LMMS_VENV)/bin/python -c "import lmms_eval.tasks, lmms_eval.models"
+	touch $(LMMS_STAMP)
+
+lmms-venv: $(LMMS_STAMP)
+test: $(LMMS_STAMP)
+clean: clean-lmms
+clean-lmms:
+	rm -rf $(LMMS_VENV)
+
+bench-evaluate: $(STAMP)  ## items/s of a tiny VLM on CPU at 16 frames, and the share of time outside the model
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/evaluate.py
 
 clean: clean-review
 clean-review:

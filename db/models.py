@@ -269,15 +269,47 @@ class WorkClaim(Base):
 
 
 class Evaluation(Base):
-    """A checkpoint scored on a benchmark release (R4D-Bench's 12 columns in `metrics`)."""
+    """A model scored on a benchmark (a release, or an R4D-Bench JSON): R4D-Bench's 12 columns in `metrics`.
+
+    `eval_key` hashes what decides the answers (benchmark content, model, weights, prompt/frames settings), so a
+    re-run finds its row and its stored answers instead of asking the model again.
+    """
 
     __tablename__ = "evaluations"
     __table_args__ = (UniqueConstraint("checkpoint_id", "benchmark_release_id", "config_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id", ondelete="CASCADE"))
-    benchmark_release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("checkpoints.id", ondelete="CASCADE"))
+    benchmark_release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
     config_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=Status.PENDING)
     metrics: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    eval_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    benchmark: Mapped[str | None] = mapped_column(Text)  # what was scored: a release path or a JSON file
+    benchmark_sha256: Mapped[str | None] = mapped_column(String(64))  # MANIFEST sha256, or the JSON file's
+    model: Mapped[str | None] = mapped_column(String(64))  # the answerer's registry name
+    weights: Mapped[str | None] = mapped_column(Text)  # as given: a directory or hub id
+    weights_hash: Mapped[str | None] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any] | None]  # frames, prompt version, generation settings
+    results_uri: Mapped[str | None] = mapped_column(Text)  # folder with results.json, answers.jsonl, plot.png
+    finished_at: Mapped[datetime | None]
+
+
+class EvaluationAnswer(Base):
+    """One item's answer in an evaluation: what the model said, the letter read from it, and whether it is right.
+    `error` holds why an item could not be asked (e.g. an unreadable video); such an item counts as wrong."""
+
+    __tablename__ = "evaluation_answers"
+    __table_args__ = (UniqueConstraint("evaluation_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(256))  # the record's `id`
+    category: Mapped[str] = mapped_column(String(8))
+    raw_text: Mapped[str] = mapped_column(Text)
+    letter: Mapped[str | None] = mapped_column(String(2))
+    answer_letter: Mapped[str] = mapped_column(String(2))
+    correct: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

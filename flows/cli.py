@@ -25,6 +25,7 @@ from flows import (  # noqa: E402
     pipeline_cli,
     status,
 )
+from flows.evaluate import cli as evaluate_cli  # noqa: E402
 from flows.generate import cli as generate_cli  # noqa: E402
 from flows.ingest import cli as ingest_cli  # noqa: E402
 from flows.perceive import cli as perceive_cli  # noqa: E402
@@ -39,6 +40,7 @@ app.add_typer(generate_cli.app)  # generate, quality
 app.add_typer(status.app)  # status
 app.add_typer(review_cli.app, name="review")  # review push | pull | status | serve
 app.add_typer(release_cli.app, name="release")  # release benchmark | verify | import | convert
+app.add_typer(evaluate_cli.app, name="evaluate")  # evaluate [run] RELEASE | compare
 app.add_typer(db_cli.app, name="db")  # db upgrade
 
 

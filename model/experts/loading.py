@@ -66,8 +66,8 @@ def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def resolve(weights: str, backend: str, model_type: str) -> Path:
-    """A directory holding `config.json` and weights of `model_type`, from a path or a hub id.
+def resolve(weights: str, backend: str, model_type: str | None) -> Path:
+    """A directory holding `config.json` and weights of `model_type` (None: any type), from a path or a hub id.
 
     Order: `weights` as an existing directory; `$R4D_WEIGHTS_DIR/<org>--<name>` for a hub id; the Hugging Face
     cache or hub (cache only when `HF_HUB_OFFLINE` is set). Never another model: a wrong `model_type` fails.
@@ -102,7 +102,7 @@ def _how_to_get(backend: str, hub_id: str | None) -> str:
     )
 
 
-def _checked(path: Path, weights: str, backend: str, model_type: str) -> Path:
+def _checked(path: Path, weights: str, backend: str, model_type: str | None) -> Path:
     config_file = path / "config.json"
     if not config_file.is_file():
         raise WeightsError(f"{backend}: {config_file} is missing; {_how_to_get(backend, _hub_id(weights))}")
@@ -115,7 +115,7 @@ def _checked(path: Path, weights: str, backend: str, model_type: str) -> Path:
         found = json.loads(config_file.read_text()).get("model_type")
     except (OSError, ValueError) as error:
         raise WeightsError(f"{backend}: {config_file} is not readable JSON: {error}") from error
-    if found != model_type:
+    if model_type is not None and found != model_type:
         raise WeightsError(
             f"{backend}: {path} holds a {found!r} checkpoint, this backend needs {model_type!r}; "
             f"{_how_to_get(backend, _hub_id(weights))}"
@@ -154,7 +154,9 @@ class Loaded:
 _CACHE: dict[tuple, Any] = {}
 
 
-def load(loader: Callable[..., Any], weights: str, backend: str, model_type: str, placement: Placement) -> Loaded:
+def load(
+    loader: Callable[..., Any], weights: str, backend: str, model_type: str | None, placement: Placement
+) -> Loaded:
     """`loader.from_pretrained` once per worker for (weights, placement); incomplete checkpoints are refused."""
     path = resolve(weights, backend, model_type).resolve()
     key = (loader.__name__, str(path), placement)

@@ -40,9 +40,23 @@ CONFIGS = {
 
 
 def test_the_map_mounts_every_stage():
-    expected = {"demo", "pipeline", "ingest", "perceive", "generate", "quality", "status", "review", "release", "db"}
+    expected = {
+        "demo",
+        "pipeline",
+        "ingest",
+        "perceive",
+        "generate",
+        "quality",
+        "status",
+        "review",
+        "release",
+        "evaluate",
+        "db",
+    }
     assert {path[0] for path in ALL} == expected
-    assert {p for p in ALL if p[0] == "review"} == {("review", v) for v in ("push", "pull", "policy", "status", "serve")}
+    assert {p for p in ALL if p[0] == "review"} == {
+        ("review", v) for v in ("push", "pull", "policy", "status", "serve")
+    }
     assert ("release", "benchmark") in ALL and ("db", "upgrade") in ALL
 
 

@@ -101,11 +101,8 @@ class EfficientNetLite0(nn.Module):
 class HFVisionTower(nn.Module):
     """A transformers vision model (SigLIP, CLIP, ViT ...): its patch tokens laid back on their grid."""
 
-    def __init__(self, name: str):
+    def __init__(self, net: nn.Module):
         super().__init__()
-        from transformers import AutoModel
-
-        net = AutoModel.from_pretrained(name)
         self.net = getattr(net, "vision_model", net)  # a full SigLIP/CLIP checkpoint: keep its vision half
         self.dim = self.net.config.hidden_size
 
@@ -120,7 +117,9 @@ def build_vision(config: RGPTConfig) -> nn.Module:
     if config.vision == "efficientnet-lite0":
         return EfficientNetLite0(config.vision_pretrained, config.vision_overrides)
     if config.vision.startswith("hf:"):
-        return HFVisionTower(config.vision[3:])
+        from transformers import AutoModel
+
+        return HFVisionTower(AutoModel.from_pretrained(config.vision[3:]))
     raise ValueError(f"unknown vision encoder {config.vision!r}: use efficientnet-lite0 or hf:<hub id or dir>")
 
 
@@ -243,3 +242,54 @@ def build_student(config: RGPTConfig) -> tuple[RGPT, object]:
     """The student and its tokenizer, with pretrained vision and LLM weights as the config names them."""
     llm, tokenizer = load_llm(config)
     return RGPT(config, build_vision(config), llm), tokenizer
+
+
+# Saving and loading a trained student -----------------------------------------------------------------------
+
+WEIGHTS = "model.safetensors"
+
+
+def save_student(student: RGPT, tokenizer, folder: Path, extra_modules: dict[str, nn.Module] | None = None) -> None:
+    """Every weight (frozen encoder included, so a random test encoder survives) in one safetensors file, the
+    student's config, the LLM's config and the tokenizer; `extra_modules` (the P4D decoder) saved alongside."""
+    import json
+
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().clone().contiguous() for k, v in student.state_dict().items()}
+    for prefix, module in (extra_modules or {}).items():
+        tensors.update({f"{prefix}.{k}": v.detach().clone().contiguous() for k, v in module.state_dict().items()})
+    save_file(tensors, folder / WEIGHTS)
+    (folder / "rgpt.json").write_text(json.dumps(student.config.to_dict(), indent=1, sort_keys=True))
+    student.llm.config.save_pretrained(folder / "llm")
+    tokenizer.save_pretrained(folder / "llm")
+    if isinstance(student.vision, HFVisionTower):
+        student.vision.net.config.save_pretrained(folder / "vision")
+
+
+def load_student(folder: Path) -> tuple[RGPT, object, dict[str, torch.Tensor]]:
+    """A saved student rebuilt from its own files (no hub, no GGUF): (student, tokenizer, extra tensors)."""
+    import json
+
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    folder = Path(folder)
+    if not (folder / WEIGHTS).is_file() or not (folder / "rgpt.json").is_file():
+        raise FileNotFoundError(f"{folder}: not a 4D-RGPT checkpoint ({WEIGHTS} and rgpt.json expected)")
+    config = RGPTConfig(**json.loads((folder / "rgpt.json").read_text()))
+    llm = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(folder / "llm"), dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(folder / "llm")
+    if config.vision.startswith("hf:"):
+        vision = HFVisionTower(AutoModel.from_config(AutoConfig.from_pretrained(folder / "vision")))
+    else:
+        vision = EfficientNetLite0(False, config.vision_overrides)
+    student = RGPT(config, vision, llm)
+    tensors = load_file(folder / WEIGHTS)
+    own = {k: v for k, v in tensors.items() if k in student.state_dict()}
+    missing = set(student.state_dict()) - set(own)
+    if missing:
+        raise ValueError(f"{folder / WEIGHTS} lacks {len(missing)} student weights, e.g. {sorted(missing)[:3]}")
+    student.load_state_dict(own)
+    return student, tokenizer, {k: v for k, v in tensors.items() if k not in own}

@@ -24,6 +24,9 @@ app.add_typer(review_app, name="review")
 from flows.release.cli import release_app  # noqa: E402  (a sub-app of its own: edits here stay additive)
 
 app.add_typer(release_app, name="release")
+from flows.train.cli import train_app  # noqa: E402
+
+app.add_typer(train_app, name="train")
 console = Console()
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Video files to ingest.", show_default=False)]

@@ -69,12 +69,21 @@ def item_example(item: QuestionItem, clip: Clip, video: Video, store: ArtifactSt
     som = _fit(_decode_png(store.get_bytes(item.som_image_artifact), "its SoM image"), frames.shape[1:])
     answer = item.final_answer_index if item.final_answer_index is not None else item.answer_index
     seconds = float(clip.end_s - clip.start_s)
-    return Example(item.item_key, f"video:{video.source_key}", frames, times, som,
-                   item_prompt(item.question, item.options, seconds), LETTERS[answer], item.category)
+    return Example(
+        item.item_key,
+        f"video:{video.source_key}",
+        frames,
+        times,
+        som,
+        item_prompt(item.question, item.options, seconds),
+        LETTERS[answer],
+        item.category,
+    )
 
 
-def items_examples(session: Session, store: ArtifactStore, statuses: list[str], num_frames: int,
-                   limit: int | None = None) -> tuple[list[Example], list[Skipped]]:
+def items_examples(
+    session: Session, store: ArtifactStore, statuses: list[str], num_frames: int, limit: int | None = None
+) -> tuple[list[Example], list[Skipped]]:
     """Examples of the generated items whose review status is in `statuses`, in item-key order."""
     query = (
         select(QuestionItem, Clip, Video)
@@ -114,11 +123,18 @@ def release_examples(root: Path, session: Session | None, num_frames: int) -> tu
             frames, times = _sampled(root / record["video"], stamps, num_frames)
             som = _fit(_decode_png((root / record["som_image"]).read_bytes(), record["som_image"]), frames.shape[1:])
             identity = f"video:{sources[record['id']]}" if record["id"] in sources else f"file:{record['video']}"
-            examples.append(Example(
-                record["id"], identity, frames, times, som,
-                item_prompt(record["question"], record["options"], record["video_seconds"]),
-                LETTERS[record["options"].index(record["answer"])], record.get("category", ""),
-            ))
+            examples.append(
+                Example(
+                    record["id"],
+                    identity,
+                    frames,
+                    times,
+                    som,
+                    item_prompt(record["question"], record["options"], record["video_seconds"]),
+                    LETTERS[record["options"].index(record["answer"])],
+                    record.get("category", ""),
+                )
+            )
         except (ValueError, OSError, KeyError) as error:
             skipped.append(Skipped(record.get("id", "?"), str(error)))
     return examples, skipped

@@ -62,7 +62,9 @@ def render_clip(seed: int, num_frames: int, size: int, grid: int) -> Clip:
 
 
 def _batch(clips: list[Clip]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    return torch.stack([c.frames for c in clips]), {k: torch.stack([c.targets[k] for c in clips]) for k in clips[0].targets}
+    return torch.stack([c.frames for c in clips]), {
+        k: torch.stack([c.targets[k] for c in clips]) for k in clips[0].targets
+    }
 
 
 @torch.no_grad()
@@ -116,10 +118,17 @@ def train_teacher(config: TeacherTrainConfig, log=print) -> dict:
         optimiser.step()
         schedule.step()
         if step % max(1, config.steps // 10) == 0 or step == config.steps - 1:
-            log(f"teacher step {step}: loss {total.item():.4f} " + " ".join(f"{k} {v.item():.3f}" for k, v in losses.items()))
+            log(
+                f"teacher step {step}: loss {total.item():.4f} "
+                + " ".join(f"{k} {v.item():.3f}" for k, v in losses.items())
+            )
     after = held_out_accuracy(teacher.eval(), held)
-    report = {"held_out_before": before, "held_out": after, "render_seconds": render_s,
-              "train_seeds": [config.seed, config.seed + config.scenes - 1],
-              "held_out_seeds": [config.seed + HELD_OUT_OFFSET, config.seed + HELD_OUT_OFFSET + config.held_out - 1]}
+    report = {
+        "held_out_before": before,
+        "held_out": after,
+        "render_seconds": render_s,
+        "train_seeds": [config.seed, config.seed + config.scenes - 1],
+        "held_out_seeds": [config.seed + HELD_OUT_OFFSET, config.seed + HELD_OUT_OFFSET + config.held_out - 1],
+    }
     teacher.save(config.out_dir, {"report": report})
     return report

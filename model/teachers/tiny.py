@@ -42,17 +42,20 @@ class TinyVideoTeacher(Teacher):
         self.space = nn.Parameter(torch.randn(1, 1, side * side, config.dim) * 0.02)
         self.time = nn.Parameter(torch.randn(1, config.num_frames, 1, config.dim) * 0.02)
         self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(config.dim, config.heads, 2 * config.dim, 0.0, "gelu", batch_first=True,
-                                       norm_first=True)
+            nn.TransformerEncoderLayer(
+                config.dim, config.heads, 2 * config.dim, 0.0, "gelu", batch_first=True, norm_first=True
+            )
             for _ in range(config.layers)
         )
         self.norm = nn.LayerNorm(config.dim)
-        self.heads = nn.ModuleDict({
-            "depth": nn.Linear(config.dim, p2),  # log metres per pixel of the patch
-            "flow": nn.Linear(config.dim, 2 * p2),  # pixels to the next frame
-            "motion": nn.Linear(config.dim, p2),  # logits
-            "camray": nn.Linear(config.dim, 6),
-        })
+        self.heads = nn.ModuleDict(
+            {
+                "depth": nn.Linear(config.dim, p2),  # log metres per pixel of the patch
+                "flow": nn.Linear(config.dim, 2 * p2),  # pixels to the next frame
+                "motion": nn.Linear(config.dim, p2),  # logits
+                "camray": nn.Linear(config.dim, 6),
+            }
+        )
 
     def grid(self):
         side = self.image_size // self.config.patch
@@ -61,8 +64,9 @@ class TinyVideoTeacher(Teacher):
     def encode(self, frames):
         b, t = frames.shape[:2]
         if t != self.num_frames or frames.shape[-1] != self.image_size or frames.shape[-2] != self.image_size:
-            raise ValueError(f"the tiny teacher takes {self.num_frames} frames at {self.image_size} px, "
-                             f"got {tuple(frames.shape)}")
+            raise ValueError(
+                f"the tiny teacher takes {self.num_frames} frames at {self.image_size} px, got {tuple(frames.shape)}"
+            )
         tokens = self.embed(frames.flatten(0, 1) * 2 - 1).flatten(2).transpose(1, 2)  # (B*T, h*w, D)
         tokens = tokens.view(b, t, -1, self.latent_dim) + self.space + self.time
         x = tokens.flatten(1, 2)

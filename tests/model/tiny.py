@@ -23,7 +23,10 @@ def tiny_tokenizer():
     core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|im_end|>",
+        tokenizer_object=core,
+        unk_token="<unk>",
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
         additional_special_tokens=["<|im_start|>"],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
@@ -37,9 +40,16 @@ def save_tiny_llm(path: Path, hidden: int = 32, layers: int = 2, family: str = "
     tokenizer = tiny_tokenizer()
     kind = {"llama": LlamaConfig, "qwen2": Qwen2Config}[family]
     config = kind(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
     )
     torch.manual_seed(seed)
     AutoModelForCausalLM.from_config(config).save_pretrained(path)
@@ -52,8 +62,12 @@ def save_tiny_siglip(path: Path, image_size: int = 32, patch: int = 8, hidden: i
     from transformers import SiglipVisionConfig, SiglipVisionModel
 
     config = SiglipVisionConfig(
-        image_size=image_size, patch_size=patch, hidden_size=hidden, intermediate_size=2 * hidden,
-        num_hidden_layers=1, num_attention_heads=2,
+        image_size=image_size,
+        patch_size=patch,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=1,
+        num_attention_heads=2,
     )
     torch.manual_seed(0)
     SiglipVisionModel(config).save_pretrained(path)

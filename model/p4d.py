@@ -119,7 +119,9 @@ class P4D(nn.Module):
         predicted = self.decoder(resample_tokens(visual_hidden, grid, self.config.resample).to(reference.dtype))
         per_layer = predicted.split(self.latent_dim, dim=-1)
         kind = self.config.loss
-        latent = torch.stack([regression(p, teacher_latents[i], kind) for p, i in zip(per_layer, self.layers)]).mean()
+        latent = torch.stack(
+            [regression(p, teacher_latents[i], kind) for p, i in zip(per_layer, self.layers, strict=True)]
+        ).mean()
         signals = {}
         explicit = latent.new_zeros(())
         if self.config.explicit_weight:

@@ -51,6 +51,7 @@ def test_examples_from_items_and_from_a_release(reviewed):
     assert {e.video for e in held} == {"video:scene1"} and {e.answer for e in held} == {"D"}
 
 
+@pytest.mark.slow
 def test_r4d_train_runs_and_refuses_a_release_sharing_a_video(reviewed, tmp_path):
     """Through the real command in its own process (a temporary Prefect server of its own)."""
     _, _, release = reviewed

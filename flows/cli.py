@@ -31,6 +31,7 @@ from flows.ingest import cli as ingest_cli  # noqa: E402
 from flows.perceive import cli as perceive_cli  # noqa: E402
 from flows.release import cli as release_cli  # noqa: E402
 from flows.review import cli as review_cli  # noqa: E402
+from flows.train import cli as train_cli  # noqa: E402
 
 app = typer.Typer(help="R4D factory: region-level 4D video question answering data.", no_args_is_help=True)
 app.add_typer(pipeline_cli.app)  # demo, pipeline
@@ -40,6 +41,7 @@ app.add_typer(generate_cli.app)  # generate, quality
 app.add_typer(status.app)  # status
 app.add_typer(review_cli.app, name="review")  # review push | pull | status | serve
 app.add_typer(release_cli.app, name="release")  # release benchmark | verify | import | convert
+app.add_typer(train_cli.app, name="train")  # train student | teacher
 app.add_typer(evaluate_cli.app, name="evaluate")  # evaluate [run] RELEASE | compare
 app.add_typer(db_cli.app, name="db")  # db upgrade
 

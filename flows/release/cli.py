@@ -52,6 +52,33 @@ def benchmark(
     console.print(f"{result['items']} items -> {result['path']} (manifest sha256 {result['manifest_sha256']})")
 
 
+@app.command("checkpoint")
+def checkpoint(
+    path: Annotated[Path, typer.Argument(help="A training checkpoint folder (step-N of `r4d train student`).")],
+    name: Annotated[str, typer.Option(help="Release name, e.g. 4d-rgpt-mini.")],
+    version: Annotated[str, typer.Option(help="Version X.Y.Z; an existing one is never overwritten.")],
+    evaluation: Annotated[Path | None, typer.Option(help="JSON of evaluation columns for the model card.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder of releases (default <data_dir>/releases).")] = None,
+):
+    """Freeze a trained 4D-RGPT: weights, config, tokenizer, model card, MANIFEST; verified before it appears."""
+    import json
+
+    from flows.release.export import ReleaseExists
+    from flows.stage import open_stage
+    from flows.train.release import release_checkpoint
+
+    stage = open_stage()
+    try:
+        scores = json.loads(evaluation.read_text()) if evaluation else None
+        target, digest = release_checkpoint(
+            path, out or stage.settings.data_dir / "releases", name, version, stage.database_url, scores
+        )
+    except (ValueError, OSError, ReleaseExists) as error:
+        console.print(f"[red]release refused:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"checkpoint -> {target} (manifest sha256 {digest})")
+
+
 @app.command("verify")
 def verify(path: Annotated[Path, typer.Argument(help="A release directory.")]):
     """Check a release against its MANIFEST and the record schema; exit 1 on any problem."""

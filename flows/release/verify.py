@@ -20,6 +20,10 @@ def verify_release(root: Path) -> list[str]:
     root = Path(root)
     if not root.is_dir():
         return [f"{root} is not a directory"]
+    if (root / "rgpt.json").is_file():  # a checkpoint release: weights, not records
+        from flows.train.release import verify_checkpoint
+
+        return verify_checkpoint(root)
     if not (root / manifest.NAME).is_file():
         return [f"{manifest.NAME} is missing from {root}"]
     try:

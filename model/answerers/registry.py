@@ -55,4 +55,4 @@ def create(name: str, **given: Any):
 
 def _import_answerers() -> None:
     # Importing a module registers its answerers; lazy so `import model.answerers` stays light.
-    from model.answerers import random, vlm  # noqa: F401
+    from model.answerers import random, rgpt, vlm  # noqa: F401

@@ -50,6 +50,7 @@ def test_the_map_mounts_every_stage():
         "status",
         "review",
         "release",
+        "train",
         "evaluate",
         "db",
     }

@@ -1,0 +1,89 @@
+"""`r4d train student` end to end on the embedded default (SQLite + local artifacts) with a tiny student."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import db
+from flows.artifacts import ArtifactStore
+from flows.cli import app
+from flows.release.export import export_release
+from flows.release.select import Selection
+from flows.train.data import items_examples, release_examples
+from tests.flows.release.conftest import make_reviewed_items
+from tests.model.tiny import TINY_EFFICIENTNET, save_tiny_llm
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def r4d(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "400"}
+    command = [sys.executable, "-c", "from flows.cli import app; app()", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture
+def reviewed(tmp_path, monkeypatch):
+    """Verified items on video scene0, corrected ones on scene1; a benchmark release of the corrected ones."""
+    url = f"sqlite:///{tmp_path / 'r4d.db'}"
+    store = ArtifactStore(str(tmp_path / "artifacts"))
+    (tmp_path / "scratch").mkdir()
+    make_reviewed_items(url, store, tmp_path / "scratch", per_category=2)
+    release = export_release(url, store, tmp_path / "releases", "bench", "1.0.0", Selection(statuses=["corrected"]))
+    monkeypatch.setenv("R4D_DATA_DIR", str(tmp_path))
+    return url, store, release.path
+
+
+def test_examples_from_items_and_from_a_release(reviewed):
+    url, store, release = reviewed
+    with db.session_scope(url) as session:
+        verified, skipped = items_examples(session, store, ["verified"], num_frames=4)
+        held, bad = release_examples(release, session, num_frames=4)
+    assert len(verified) == 9 and not skipped and not bad and len(held) == 9
+    first = verified[0]
+    assert first.frames.shape == (4, 24, 32, 3) and first.video == "video:scene0" and first.answer == "B"
+    assert first.prompt.startswith("These images are uniformly sampled from a video of 0.5 seconds.")
+    assert {e.video for e in held} == {"video:scene1"} and {e.answer for e in held} == {"D"}
+
+
+@pytest.mark.slow
+def test_r4d_train_runs_and_refuses_a_release_sharing_a_video(reviewed, tmp_path):
+    """Through the real command in its own process (a temporary Prefect server of its own)."""
+    _, _, release = reviewed
+    student = json.dumps(
+        {
+            "llm": str(save_tiny_llm(tmp_path / "llm")),
+            "vision_pretrained": False,
+            "vision_overrides": TINY_EFFICIENTNET,
+            "image_size": 32,
+        }
+    )
+    common = [
+        "train",
+        "student",
+        "--student-json",
+        student,
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--num-frames",
+        "2",
+        "--lr",
+        "1e-3",
+        "--eval-release",
+        str(release),
+    ]
+    refused = r4d(*common, "--out", str(tmp_path / "bad"), "--status", "corrected")
+    assert refused.returncode == 1 and "in both the training items and the evaluation release" in refused.stdout
+    assert not (tmp_path / "bad").exists()  # (Prefect itself logs the failed flow run, traceback included, on stderr)
+    done = r4d(*common, "--out", str(tmp_path / "run"), "--status", "verified")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 steps on 9 items" in done.stdout and (tmp_path / "run" / "step-000002" / "model.safetensors").is_file()
+    bad_json = CliRunner().invoke(app, ["train", "student", "--p4d-json", "{nope"])
+    assert bad_json.exit_code != 0 and "not JSON" in bad_json.output

@@ -9,7 +9,6 @@ category, where to open an example's Set-of-Marks image and marked clip, and the
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import time
@@ -144,9 +143,11 @@ def print_next_steps(console: Console, stage) -> None:
         ("r4d review pull", "bring the reviewers' verdicts back"),
         ("r4d review status", "progress and acceptance per category"),
         ("r4d release benchmark --name r4d-bench --version 0.1.0", "a versioned release of the verified items"),
+        (
+            f"r4d evaluate {stage.settings.data_dir / 'releases/r4d-bench/0.1.0'} --model random",
+            "score a model on that release (--model vlm --weights DIR for a real one)",
+        ),
     ]
-    if importlib.util.find_spec("flows.evaluate") is not None:
-        steps.append(("r4d evaluate", "score a model on a release"))
     console.print("\n[bold]Next[/bold]")
     for command, what in steps:
         console.print(f"  {command:<58} {what}", soft_wrap=True)

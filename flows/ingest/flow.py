@@ -197,5 +197,5 @@ def ingest(
     """Ingest video files and synthetic scenes; returns the video ids (failed ones included)."""
     sampling = sampling or ClipSampling()
     open_stage()
-    ids = until_done(paths or [], lambda path: ingest_file(path, sampling), "ingest files")
+    ids = until_done(paths, lambda path: ingest_file(path, sampling), "ingest files") if paths else []
     return ids + until_done(scenes or [], lambda spec: ingest_scene(spec, sampling), "render scenes")

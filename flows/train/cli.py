@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from flows.console import cli_console
 
 app = typer.Typer(help="Train 4D-RGPT (SFT, + P4D) and its small 4D teacher.", no_args_is_help=True)

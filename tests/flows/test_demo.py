@@ -41,7 +41,7 @@ def test_demo_shows_all_nine_categories(tmp_path):
     for label in ("Set-of-Marks image", "marked clip"):
         path = re.search(rf"^  {label}: +(\S+)$", out, re.M)
         assert path and Path(path.group(1)).is_file(), label
-    assert "r4d review push" in out and "r4d release benchmark" in out
+    assert "r4d review push" in out and "r4d release benchmark" in out and "r4d evaluate" in out
     assert "no items in" not in out
     assert not re.search(
         r"Beginning flow run|Finished in state|Created task run|Starting temporary server", out + done.stderr

@@ -40,3 +40,23 @@ def read_manifest(root: Path) -> dict[str, str]:
             raise ValueError(f"{root / NAME} line {number} is not '<sha256>  <path>': {line!r}")
         entries[path] = digest
     return entries
+
+
+def check(root: Path) -> tuple[set[str] | None, set[str], list[str]]:
+    """(listed, present, problems) of the release at `root` against its manifest: missing files, changed
+    checksums and files the manifest does not list; `listed` is None when the manifest is missing or unreadable."""
+    if not (root / NAME).is_file():
+        return None, set(), [f"{NAME} is missing from {root}"]
+    try:
+        listed = read_manifest(root)
+    except ValueError as error:
+        return None, set(), [str(error)]
+    present = set(release_files(root))
+    problems = []
+    for path, digest in sorted(listed.items()):
+        if path not in present:
+            problems.append(f"missing file: {path}")
+        elif file_sha256(root / path) != digest:
+            problems.append(f"changed checksum: {path}")
+    problems += [f"file not in the manifest: {path}" for path in sorted(present - set(listed))]
+    return set(listed), present, problems

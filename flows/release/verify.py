@@ -24,20 +24,9 @@ def verify_release(root: Path) -> list[str]:
         from flows.train.release import verify_checkpoint
 
         return verify_checkpoint(root)
-    if not (root / manifest.NAME).is_file():
-        return [f"{manifest.NAME} is missing from {root}"]
-    try:
-        listed = manifest.read_manifest(root)
-    except ValueError as error:
-        return [str(error)]
-    problems = []
-    present = set(manifest.release_files(root))
-    for path, digest in sorted(listed.items()):
-        if path not in present:
-            problems.append(f"missing file: {path}")
-        elif manifest.file_sha256(root / path) != digest:
-            problems.append(f"changed checksum: {path}")
-    problems += [f"file not in the manifest: {path}" for path in sorted(present - set(listed))]
+    listed, present, problems = manifest.check(root)
+    if listed is None:
+        return problems
     if DATA in present:
         problems += _check_records(root)
     elif DATA not in listed:

@@ -92,18 +92,9 @@ def write_checkpoint_release(
 def verify_checkpoint(root: Path) -> list[str]:
     """Problems with a checkpoint release: manifest mismatches, missing parts, unreadable weights or config."""
     root = Path(root)
-    if not (root / manifest.NAME).is_file():
-        return [f"{manifest.NAME} is missing from {root}"]
-    try:
-        listed = manifest.read_manifest(root)
-    except ValueError as error:
-        return [str(error)]
-    present = set(manifest.release_files(root))
-    problems = [f"missing file: {p}" for p in sorted(set(listed) - present)]
-    problems += [
-        f"changed checksum: {p}" for p in sorted(set(listed) & present) if manifest.file_sha256(root / p) != listed[p]
-    ]
-    problems += [f"file not in the manifest: {p}" for p in sorted(present - set(listed))]
+    listed, present, problems = manifest.check(root)
+    if listed is None:
+        return problems
     problems += [f"missing file: {p}" for p in REQUIRED if p not in present and p not in listed]
     if (root / "model.safetensors").is_file():
         try:

@@ -80,15 +80,15 @@ def task_data(
     }
 
 
-def prediction(answer_index: int, confidence: float | None = None) -> dict[str, Any]:
-    """The machine's answer and the verdict 'correct', preselected in the editor. The score Label Studio shows
-    next to it is the item's confidence, a probability in [0, 1] that the answer is right, or none at all."""
+def prediction(answer_index: int) -> dict[str, Any]:
+    """The machine's answer and the verdict 'correct', preselected in the editor. No score: items carry no
+    calibrated probability that their answer is right (a margin is not one), and Label Studio shows a score as a
+    percentage a reviewer would read as exactly that."""
     result = [
         _choice("answer", LETTERS[answer_index]),
         _choice("verdict", VERDICTS["correct"][0]),
     ]
-    known = confidence is not None and isfinite(confidence) and 0.0 <= confidence <= 1.0
-    return {"model_version": MODEL_VERSION, "score": confidence if known else None, "result": result}
+    return {"model_version": MODEL_VERSION, "score": None, "result": result}
 
 
 def _choice(from_name: str, value: str) -> dict[str, Any]:

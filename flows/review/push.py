@@ -33,7 +33,7 @@ def _task(client: ReviewClient, item: QuestionItem) -> dict:
     video, som = f"{base}/{media.clip}", f"{base}/{media.som}"
     data = task_data(item.item_key, item.question, list(item.options), video, som, media.fps)
     data.update(item_id=item.id, category=item.category)
-    return {"data": data, "predictions": [prediction(item.answer_index, item.confidence)]}
+    return {"data": data, "predictions": [prediction(item.answer_index)]}
 
 
 def push_queue(

@@ -1,5 +1,5 @@
 """The labeling interface: the task brings its own answer choices and frame rate, every choice has its own key,
-predictions match the controls and carry a confidence or no score, results parse back."""
+predictions match the controls and carry no score, results parse back."""
 
 import xml.etree.ElementTree as ET
 
@@ -48,9 +48,9 @@ def test_task_data_refuses_bad_counts_and_frame_rates():
             task_data("k", "q", list("abcd"), "v", "s", fps)
 
 
-@pytest.mark.parametrize(("confidence", "score"), [(0.87, 0.87), (None, None), (2.6562, None), (float("nan"), None)])
-def test_prediction_score_is_a_probability_or_nothing(confidence, score):
-    assert prediction(1, confidence)["score"] == score
+def test_prediction_has_no_score():
+    """A margin shown as a score once read "r4d-generate · 265.62%": no score until items carry a probability."""
+    assert prediction(1)["score"] is None
 
 
 def test_prediction_preselects_machine_answer_and_correct():

@@ -238,17 +238,20 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="r4d-bench-") as tmp:
         isolate(tmp)
-        report = [f"1. Rendering (pyrender colour+depth+masks, {args.frames} frames/scene)"]
-        report += bench_render(args.render_scenes, args.frames, args.seed + 1000)
+        say(f"1. Rendering (pyrender colour+depth+masks, {args.frames} frames/scene)")
+        say(*bench_render(args.render_scenes, args.frames, args.seed + 1000))
         run = run_pipeline(args.scenes, args.frames)
-        report.append("2. Lucas-Kanade tracker (pre-decoded frames of the pipeline's clips)")
-        report += bench_tracker()
-        report.append(f"3. Pipeline flow, {args.scenes} scenes x {args.frames} frames (render + experts)")
-        report += pipeline_report(run)
-    report.append("4. Peak RSS growth, ingest + perceive one scene (fresh process each)")
-    report += bench_memory(*args.memory_frames, args.seed)
-    report.append(f"total benchmark wall {time.perf_counter() - started:.0f} s")
-    print("\n".join(report))
+        say("2. Lucas-Kanade tracker (pre-decoded frames of the pipeline's clips)", *bench_tracker())
+        say(f"3. Pipeline flow, {args.scenes} scenes x {args.frames} frames (render + experts)")
+        say(*pipeline_report(run))
+    say("4. Peak RSS growth, ingest + perceive one scene (fresh process each)")
+    say(*bench_memory(*args.memory_frames, args.seed))
+    say(f"total benchmark wall {time.perf_counter() - started:.0f} s")
+
+
+def say(*lines: str) -> None:
+    """Each section as soon as it is measured: a long run shows what it has so far."""
+    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

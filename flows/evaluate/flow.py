@@ -10,32 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from prefect import flow, get_run_logger
-from prefect.exceptions import MissingContextError
+from prefect import flow
 
 from flows.evaluate import plot, scoring, store
 from flows.evaluate.config import EvaluateConfig
 from flows.evaluate.inputs import build_question
 from flows.evaluate.items import Benchmark, EvalItem, load_benchmark
 from flows.evaluate.parse import LETTERS, parse_letter
+from flows.logs import run_logger
 from flows.stage import open_stage
 from model.answerers import Answerer, registry
 
 MEDIA_ERRORS = (ValueError, OSError)  # BadVideoError is a ValueError
-
-
-def _logger():
-    """The flow run's logger (shown in the Prefect UI); a plain one when called as `evaluate.fn` outside a run."""
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return logging.getLogger(__name__)
 
 
 def check_model(config: EvaluateConfig) -> list[str]:
@@ -135,7 +126,7 @@ def summarise(answers: list[dict], draws: int, seed: int) -> dict:
 
 def score_model(url: str, benchmark: Benchmark, config: EvaluateConfig, out_root: Path) -> dict:
     """One model's evaluation on `benchmark`, re-using every answer already stored under the same key."""
-    log = _logger()
+    log = run_logger(__name__)
     answerer = create_answerer(config)
     settings = config.answer_settings(answerer.uses_frames)
     identity = answerer.identity()

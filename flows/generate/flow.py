@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NONE
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ from flows.generate.evidence import ClipEvidence, expert_facts, find_evidence
 from flows.generate.som import draw_marks, encode_png, mark_video
 from flows.ingest.threaded_writer import ThreadedWriter
 from flows.ingest.video_io import WebmWriter, iter_frames
+from flows.logs import run_logger
 from flows.once import BUSY, claimed, until_done
 from flows.perceive.config import Backends
 from flows.progress import progress
@@ -182,7 +183,7 @@ def generate(
     kept, report = balance(reweight_distractors(candidates, config), rng=np.random.default_rng(config.seed))
     added = store_items(stage, kept, evidence_by_clip, config)
     if missing:
-        get_run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)
+        run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)
     return {
         "clips": len(evidence_by_clip),
         "clips_without_expert_runs": missing,

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NONE
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from flows.ingest.config import ClipSampling
 from flows.ingest.scene_spec import SceneSpec
 from flows.ingest.shots import find_cuts, step_distances
 from flows.ingest.video_io import BadVideoError, VideoProbe, iter_frames, probe, sha256_file
+from flows.logs import run_logger
 from flows.once import BUSY, claimed, until_done
 from flows.scratch import scratch_dir
 from flows.stage import Stage, open_stage
@@ -92,7 +93,7 @@ def ingest_file(path: str, sampling: ClipSampling) -> int | None:
     else:
         failure = None
     if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
-        get_run_logger().info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
+        run_logger().info("%s already ingested as video %d (%s)", file, existing.id, existing.status)
         return existing.id
     with claimed(stage.database_url, "ingest:" + source_key) as mine:
         if not mine:
@@ -100,13 +101,13 @@ def ingest_file(path: str, sampling: ClipSampling) -> int | None:
         if (existing := _existing(stage, source_key)) and existing.status in (Status.DONE, Status.FAILED):
             return existing.id
         if failure is not None:
-            get_run_logger().warning("skipping %s", failure)
+            run_logger().warning("skipping %s", failure)
             return _record(stage, source_key, source_uri=str(file), kind="file", status=Status.FAILED, error=failure)
         return _ingest_file(stage, file, source_key, sampling)
 
 
 def _ingest_file(stage: Stage, file: Path, source_key: str, sampling: ClipSampling) -> int:
-    logger = get_run_logger()
+    logger = run_logger()
     started = time.perf_counter()
     try:
         info = probe(file, max_side=stage.settings.max_frame_side, accept_truncated=stage.settings.accept_truncated)
@@ -184,7 +185,7 @@ def _render_scene(stage: Stage, spec: SceneSpec, source_key: str, sampling: Clip
         **_probe_fields(info),
     )
     _add_clips(stage, video_id, info.timestamps, sampling)
-    get_run_logger().info("rendered scene %d (video %d) in %.1f s", spec.seed, video_id, rendered.render_seconds)
+    run_logger().info("rendered scene %d (video %d) in %.1f s", spec.seed, video_id, rendered.render_seconds)
     return video_id
 
 

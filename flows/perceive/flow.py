@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NONE
 
 import db
@@ -20,6 +20,7 @@ import model.experts as experts
 from db.models import Clip, Region, Status, Video
 from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
+from flows.logs import run_logger
 from flows.once import BUSY, until_done
 from flows.perceive.config import SKIP, ExpertChoice
 from flows.perceive.queries import select_queries
@@ -194,7 +195,7 @@ def perceive_clip(
         return BUSY
     for kind, outcome in outcomes.items():
         if outcome.error:
-            get_run_logger().warning("clip %d %s: %s", clip_id, kind, outcome.error)
+            run_logger().warning("clip %d %s: %s", clip_id, kind, outcome.error)
     return outcomes
 
 

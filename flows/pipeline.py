@@ -1,5 +1,8 @@
 """The end-to-end `pipeline` flow: ingest (files and synthetic scenes), perceive what was ingested, generate
-questions from it."""
+questions from it.
+
+The stages run as plain calls inside this one flow run (their tasks are its tasks), not as subflows: a subflow
+costs a flow run's API round trips (0.3-2 s each, measured), more than a stage's own bookkeeping."""
 
 from __future__ import annotations
 
@@ -34,16 +37,16 @@ def pipeline(
     generate_config: GenerateConfig | None = None,
 ) -> dict:
     """Sources -> expert outputs -> question items; safe to re-run, resumes where a crash stopped it."""
-    video_ids = ingest(paths=paths, scenes=(synthetic or SyntheticScenes()).specs(), sampling=sampling)
+    video_ids = ingest.fn(paths=paths, scenes=(synthetic or SyntheticScenes()).specs(), sampling=sampling)
     stage = open_stage()
     with db.session_scope(stage.database_url) as session:
         ok = [v for v in video_ids if session.get(Video, v).status == Status.DONE]
     choice = experts_choice or ExpertChoice()
-    runs = perceive(video_ids=ok, experts_choice=choice)
+    runs = perceive.fn(video_ids=ok, experts_choice=choice)
     result = {"videos": len(video_ids), "videos_ok": len(ok), "expert_runs": runs}
     if SKIP not in (choice.segmenter, choice.tracker, choice.depth):  # questions need all three capabilities
         selection = Backends(segmenter=choice.segmenter, tracker=choice.tracker, depth=choice.depth)
         clip_ids = done_clips(stage, ok)
-        questions = generate(clip_ids=clip_ids, selection=selection, config=generate_config)
+        questions = generate.fn(clip_ids=clip_ids, selection=selection, config=generate_config)
         result["questions"] = {k: v for k, v in questions.items() if k != "balance"}
     return result

@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from flows.command import NoSettings, config_verb
 from settings import masked
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 console = Console()
 
 
-@app.command("upgrade")
-def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"):
+@config_verb(app, NoSettings, "upgrade")
+def upgrade(config: NoSettings, revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"):
     """Create or migrate the schema (SQLite by default; R4D_DATABASE_URL for PostgreSQL)."""
     import db
     from db.session import resolve_url

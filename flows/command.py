@@ -16,6 +16,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,11 @@ from settings import Settings, masked
 
 class UsageError(typer.BadParameter):
     """A bad option, config file or spec file: exit 2, with the usage line."""
+
+
+class NoSettings(BaseModel, extra="forbid"):
+    """The config of a verb that has no settings (status, demo): its `--config` file may only be empty, so
+    that a script can pass `--config` to every verb alike."""
 
 
 errors = Console(stderr=True)
@@ -160,7 +166,7 @@ def _option_type(annotation: Any) -> Any:
     if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
         inner = _option_type(next(a for a in args if a is not type(None)))
         return None if inner is None else inner | None
-    if annotation in (int, float, str, bool, Path):
+    if annotation in (int, float, str, bool, Path, datetime):
         return annotation
     if origin is list and args and args[0] in (int, float, str, Path):
         return list[args[0]] | None
@@ -173,7 +179,7 @@ def _parameter(leaf: Leaf) -> inspect.Parameter:
     kind = _option_type(leaf.field.annotation)
     extra = leaf.field.json_schema_extra or {}
     default = leaf.field.get_default(call_default_factory=True)
-    if not isinstance(default, str | int | float | bool | Path) or default is None:
+    if not isinstance(default, str | int | float | bool | Path | datetime) or default is None:
         default = None
     bounds = {}
     for item in leaf.field.metadata:
@@ -184,6 +190,8 @@ def _parameter(leaf: Leaf) -> inspect.Parameter:
         elif isinstance(item, annotated_types.Le):
             bounds["max"] = item.le
     help_text = leaf.field.description
+    if leaf.field.is_required():  # not required by typer: the config file may give it
+        help_text = f"{help_text} Required, here or in the --config file."
     if extra.get("argument"):
         info = typer.Argument(help=help_text, metavar=leaf.flag.upper(), show_default=False)
     elif kind is bool:
@@ -240,10 +248,14 @@ def _describe(error: ValidationError, fields: list[Leaf], file: Path | None) -> 
     first = problems[0]
     loc = tuple(str(part) for part in first["loc"])
     leaf = next((f for f in fields if loc[: len(f.path)] == f.path), None)
-    where = f"--{leaf.flag}" if leaf else ".".join(loc) or "config"
+    where = ".".join(loc) or "config"
+    if leaf:
+        where = leaf.flag.upper() if (leaf.field.json_schema_extra or {}).get("argument") else f"--{leaf.flag}"
     if file is not None:
         where = f"{where} (or {'.'.join(loc)} in {file})"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    if first["type"] == "missing":
+        return f"{where}: required{more}"
     return f"{where}: {first['msg']}, got {first.get('input')!r}{more}"
 
 

@@ -6,7 +6,7 @@ import time
 
 import typer
 
-from flows.command import config_verb, ready_stage, scene_specs
+from flows.command import NoSettings, config_verb, ready_stage, scene_specs
 from flows.pipeline import PipelineConfig
 
 app = typer.Typer()
@@ -32,8 +32,8 @@ def pipeline(config: PipelineConfig):
     report(result, time.perf_counter() - started)
 
 
-@app.command()
-def demo():
+@config_verb(app, NoSettings)
+def demo(config: NoSettings):
     """Run the whole pipeline on scripted synthetic scenes (no servers) and show one item per category."""
     from flows.demo import run_demo
     from flows.status import console

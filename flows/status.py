@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 import db
 from db.models import QuestionItem
+from flows.command import NoSettings, config_verb, ready_stage
 from flows.console import cli_console
 from flows.summary import summarize
 from settings import masked
@@ -16,10 +17,9 @@ app = typer.Typer()
 console = cli_console()
 
 
-@app.command()
-def status():
+@config_verb(app, NoSettings)
+def status(config: NoSettings):
     """Counts of videos, clips, regions, expert runs and question items in the database."""
-    from flows.command import ready_stage
 
     ready_stage()
     report({}, None)

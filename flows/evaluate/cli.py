@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from flows.command import config_verb
 from flows.console import cli_console
+from flows.evaluate.config import CompareConfig, EvaluateConfig
 
 console = cli_console()
 WIDE = 170  # the 12-column table with intervals: narrower, rich would squash every cell to "…"
@@ -34,46 +36,20 @@ app = typer.Typer(
 )
 
 
-@app.command("run")
+@config_verb(app, EvaluateConfig, "run")
 def run(
+    config: EvaluateConfig,
     benchmark: Annotated[Path, typer.Argument(help="A release folder, or an R4D-Bench JSON (see --video-root).")],
-    model: Annotated[str, typer.Option(help="Answerer: random, blind, vlm (or any registered).")] = "random",
-    weights: Annotated[str | None, typer.Option(help="Weights folder or hub id, for models with weights.")] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
-    dtype: Annotated[str, typer.Option(help="fp32, fp16 or bf16.")] = "fp32",
-    frames: Annotated[int, typer.Option(help="Frames per item (the first is the SoM image).")] = 16,
-    batch_size: Annotated[int, typer.Option(help="Items per model call.")] = 4,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens a model may write per answer.")] = 16,
-    seed: Annotated[int, typer.Option(help="Seed of the random and blind answerers.")] = 0,
-    video_root: Annotated[Path | None, typer.Option(help="Root of an R4D-Bench JSON's video paths.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Results folder (default <data_dir>/evaluations).")] = None,
-    blind: Annotated[bool, typer.Option(help="Also score the blind (text-only) baseline beside.")] = True,
 ):
     """Ask the model every item, store every answer, print the 12 columns with 95% intervals."""
-    from pydantic import ValidationError
-
-    from flows.evaluate.config import EvaluateConfig
     from flows.evaluate.flow import evaluate
     from flows.evaluate.table import results_table
     from flows.release.formats.item import FormatError
     from model.experts.loading import WeightsError
 
     try:
-        config = EvaluateConfig(
-            model=model,
-            weights=weights,
-            device=device,
-            dtype=dtype,
-            frames=frames,
-            batch_size=batch_size,
-            max_new_tokens=max_new_tokens,
-            seed=seed,
-            video_root=str(video_root) if video_root else None,
-            out_dir=str(out) if out else None,
-            with_blind=blind,
-        )
         result = evaluate(str(benchmark), config)
-    except (ValidationError, ValueError, FormatError, WeightsError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, FormatError, WeightsError, FileNotFoundError, RuntimeError) as error:
         console.print(f"[red]evaluation refused:[/red] {error}")
         raise typer.Exit(1) from None
     items = result["rows"][0]["items"]
@@ -89,10 +65,10 @@ def run(
     console.print(f"plot: {result['plot']}")
 
 
-@app.command("compare")
+@config_verb(app, CompareConfig, "compare")
 def compare_cmd(
+    config: CompareConfig,
     evaluations: Annotated[list[str], typer.Argument(help="Evaluation ids or key prefixes; the first is the base.")],
-    out: Annotated[Path | None, typer.Option(help="Where to save the grouped-bar plot (PNG).")] = None,
 ):
     """Evaluations side by side, with paired differences and whether they are beyond noise."""
     from flows.evaluate.compare import compare
@@ -100,7 +76,7 @@ def compare_cmd(
     from flows.stage import open_stage
 
     stage = open_stage()
-    target = out or stage.settings.data_dir / "evaluations" / f"compare-{'-'.join(evaluations)}.png"
+    target = config.out or stage.settings.data_dir / "evaluations" / f"compare-{'-'.join(evaluations)}.png"
     try:
         result = compare(stage.database_url, evaluations, out=target)
     except ValueError as error:

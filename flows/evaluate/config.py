@@ -3,10 +3,12 @@ evaluation's key; device and batch size are not (they should not change a greedy
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 
-class EvaluateConfig(BaseModel):
+class EvaluateConfig(BaseModel, extra="forbid"):
     model: str = Field("random", description="Answerer name: random, blind, vlm (see model/answerers).")
     weights: str | None = Field(None, description="Weights folder or hub id (models that load weights).")
     device: str = Field("cpu", description="cpu, cuda or cuda:N.")
@@ -17,8 +19,14 @@ class EvaluateConfig(BaseModel):
     seed: int = Field(0, description="Seed of the random and blind answerers.")
     bootstrap: int = Field(2000, ge=100, description="Bootstrap resamples for the 95% intervals.")
     video_root: str | None = Field(None, description="Root of an R4D-Bench JSON's relative video/SoM paths.")
-    out_dir: str | None = Field(None, description="Folder of results (default <data_dir>/evaluations).")
-    with_blind: bool = Field(True, description="Also score the blind baseline (text only), shown beside.")
+    out_dir: str | None = Field(
+        None, description="Folder of results (default <data_dir>/evaluations).", json_schema_extra={"flag": "out"}
+    )
+    with_blind: bool = Field(
+        True,
+        description="Also score the blind baseline (text only), shown beside.",
+        json_schema_extra={"flag": "blind"},
+    )
 
     def model_options(self) -> dict:
         """The options for the answerer's constructor (those it does not take are dropped by `create_answerer`)."""
@@ -38,3 +46,9 @@ class EvaluateConfig(BaseModel):
         if uses_frames:
             settings |= {"frames": self.frames, "dtype": self.dtype, "max_new_tokens": self.max_new_tokens}
         return settings
+
+
+class CompareConfig(BaseModel, extra="forbid"):
+    """`evaluate compare`: where its plot goes."""
+
+    out: Path | None = Field(None, description="Where to save the grouped-bar plot (PNG).")

@@ -19,12 +19,12 @@ from flows.review.policy import ReviewStatus
 KEPT = (ReviewStatus.VERIFIED, ReviewStatus.CORRECTED)
 
 
-class Selection(BaseModel, extra="forbid"):
-    categories: list[str] = Field(default_factory=lambda: list(CATEGORIES))
-    """R4D-Bench category codes to include (VG DM SR T R C FP SA DP)."""
-    statuses: list[str] = Field(default_factory=lambda: list(KEPT))
+class Selection(BaseModel, extra="forbid", use_attribute_docstrings=True):
+    categories: list[str] = Field(default_factory=lambda: list(CATEGORIES), json_schema_extra={"flag": "category"})
+    """R4D-Bench category codes to include (VG DM SR T R C FP SA DP; repeatable)."""
+    statuses: list[str] = Field(default_factory=lambda: list(KEPT), json_schema_extra={"flag": "status"})
     """Review outcomes to include: verified (machine answer confirmed) and/or corrected (human answer)."""
-    sources: list[str] | None = None
+    sources: list[str] | None = Field(None, json_schema_extra={"flag": "source"})
     """Video kinds to include (file, synthetic, imported); None for all."""
     reviewed_after: datetime | None = None
     """Only items the review policy settled at or after this time."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
+from flows.command import NoSettings, config_verb
 from flows.console import cli_console
+from flows.review.config import PolicyChange, PullConfig, PushConfig, ServeConfig
 from settings import Settings
 
 app = typer.Typer(help="Human review in Label Studio (R4D_LS_URL, R4D_LS_TOKEN).", no_args_is_help=True)
@@ -18,26 +18,11 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-Project = Annotated[str, typer.Option(help="Label Studio project title (its adjudication queue is derived).")]
-Overlap = Annotated[int | None, typer.Option(help="Reviewers per item before the policy can settle it [default: 2].")]
-Agreement = Annotated[
-    float | None, typer.Option(help="Share of an item's reviewers that must agree, else adjudication [default: 1.0].")
-]
-
-
-def _policy(overlap: int | None, agreement: float | None):
+def _policy(config: PolicyChange):
     """The review policy asked for (None when no flag is given), after checking Label Studio is configured."""
-    from flows.review.policy import ReviewPolicy
-
     _check_label_studio()
-    if overlap is None and agreement is None:
-        return None
-    defaults = ReviewPolicy()
     try:
-        return ReviewPolicy(
-            overlap=defaults.overlap if overlap is None else overlap,
-            agreement=defaults.agreement if agreement is None else agreement,
-        )
+        return config.policy()
     except ValueError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
@@ -52,55 +37,49 @@ def _check_label_studio() -> None:
         raise typer.Exit(2) from None
 
 
-@app.command("push")
-def review_push(
-    project: Project = "R4D review",
-    category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many new items.")] = None,
-    overlap: Overlap = None,
-    agreement: Agreement = None,
-):
+@config_verb(app, PushConfig, "push")
+def review_push(config: PushConfig):
     """Send candidate items to Label Studio (and disagreements to adjudication); pushing twice adds nothing.
     --overlap/--agreement set the policy of a new project; an existing project keeps its own (`review policy`)."""
     from flows.review.project_policy import PolicyConflict
     from flows.review.push import review_push as push_flow
 
+    policy = _policy(config)
     try:
-        console.print(push_flow(project=project, categories=category, limit=limit, policy=_policy(overlap, agreement)))
+        console.print(
+            push_flow(project=config.project, categories=config.categories, limit=config.limit, policy=policy)
+        )
     except PolicyConflict as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
 
 
-@app.command("pull")
-def review_pull(
-    project: Project = "R4D review",
-    full: Annotated[bool, typer.Option(help="Re-read every task and re-decide every item.")] = False,
-):
+@config_verb(app, PullConfig, "pull")
+def review_pull(config: PullConfig):
     """Bring verdicts from Label Studio into the database (idempotent; recovers missed webhooks)."""
     from flows.review.pull import review_pull as pull_flow
 
     _check_label_studio()
-    console.print(pull_flow(project=project, full=full))
+    console.print(pull_flow(project=config.project, full=config.full))
 
 
-@app.command("policy")
-def review_policy(project: Project = "R4D review", overlap: Overlap = None, agreement: Agreement = None):
+@config_verb(app, PolicyChange, "policy")
+def review_policy(config: PolicyChange):
     """Show the project's review policy; with --overlap/--agreement change it and re-decide every item."""
     from annotate_ui.client import ReviewClient
     from flows.review.policy_command import UnknownProject, change_policy
     from flows.stage import open_stage
 
-    policy = _policy(overlap, agreement)
+    policy = _policy(config)
     try:
-        console.print(change_policy(open_stage().database_url, ReviewClient(), project, policy))
+        console.print(change_policy(open_stage().database_url, ReviewClient(), config.project, policy))
     except UnknownProject as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
 
 
-@app.command("status")
-def review_status():
+@config_verb(app, NoSettings, "status")
+def review_status(config: NoSettings):
     """Review progress and acceptance per category and expert backend, reviewer throughput, agreement."""
     from flows.review.status import review_report
     from flows.stage import open_stage
@@ -147,15 +126,12 @@ def review_status():
         console.print(f"[red]unreadable verdict[/red] {row['annotator']} on item {row['item']}: {row['reason']}")
 
 
-@app.command("serve")
-def review_serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8090,
-):
+@config_verb(app, ServeConfig, "serve")
+def review_serve(config: ServeConfig):
     """Run the webhook receiver and media endpoint (needs R4D_WEBHOOK_SECRET); items follow their project's policy."""
     import uvicorn
 
     from flows.review.serve import build_app
 
     _check_label_studio()
-    uvicorn.run(build_app(), host=host, port=port)
+    uvicorn.run(build_app(), host=config.host, port=config.port)

@@ -9,11 +9,14 @@ from typer.testing import CliRunner
 
 import db
 from flows.cli import app
-from flows.command import leaves
+from flows.command import NoSettings, leaves
+from flows.evaluate.config import CompareConfig, EvaluateConfig
 from flows.generate.config import GenerateStage, QualityConfig
 from flows.ingest.config import IngestConfig
 from flows.perceive.config import ExpertChoice
 from flows.pipeline import PipelineConfig
+from flows.release.config import BenchmarkRelease, CheckpointRelease, FormatChoice
+from flows.review.config import PolicyChange, PullConfig, PushConfig, ServeConfig
 
 runner = CliRunner()
 
@@ -36,7 +39,29 @@ CONFIGS = {
     ("generate",): GenerateStage,
     ("quality",): QualityConfig,
     ("pipeline",): PipelineConfig,
+    ("demo",): NoSettings,
+    ("status",): NoSettings,
+    ("review", "push"): PushConfig,
+    ("review", "pull"): PullConfig,
+    ("review", "policy"): PolicyChange,
+    ("review", "status"): NoSettings,
+    ("review", "serve"): ServeConfig,
+    ("release", "benchmark"): BenchmarkRelease,
+    ("release", "checkpoint"): CheckpointRelease,
+    ("release", "verify"): NoSettings,
+    ("release", "import"): FormatChoice,
+    ("release", "convert"): FormatChoice,
+    ("evaluate", "run"): EvaluateConfig,
+    ("evaluate", "compare"): CompareConfig,
+    ("db", "upgrade"): NoSettings,
 }
+# The train verbs move onto config_verb in the i15-train branch; strict, so this line must go when they have.
+NOT_YET = {path for path in ALL if path[0] == "train"}
+
+
+def every_verb() -> list:
+    not_yet = pytest.mark.xfail(raises=AssertionError, strict=True, reason="train verbs have no --config yet")
+    return [pytest.param(path, marks=[not_yet] if path in NOT_YET else []) for path in sorted(ALL)]
 
 
 def test_the_map_mounts_every_stage():
@@ -61,7 +86,11 @@ def test_the_map_mounts_every_stage():
     assert ("release", "benchmark") in ALL and ("db", "upgrade") in ALL
 
 
-@pytest.mark.parametrize("path", sorted(ALL), ids=" ".join)
+def test_every_verb_but_train_has_its_config_model():
+    assert set(CONFIGS) == set(ALL) - NOT_YET
+
+
+@pytest.mark.parametrize("path", every_verb(), ids=" ".join)
 def test_every_verb_documents_its_own_options(path):
     result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "250"})  # no option name cut short
     assert result.exit_code == 0, result.output
@@ -70,9 +99,12 @@ def test_every_verb_documents_its_own_options(path):
     for param in command.params:
         if param.param_type_name != "argument":
             assert param.opts[0] in result.output, f"{' '.join(path)} --help lacks {param.opts[0]}"
-    if path in CONFIGS:  # every field of the stage's config is an option, plus --config
-        flags = {f"--{leaf.flag}" for leaf in leaves(CONFIGS[path]) if not leaf.field.json_schema_extra}
-        assert flags | {"--config"} <= {opt for p in command.params for opt in p.opts}
+    options = {opt for p in command.params for opt in p.opts}
+    assert "--config" in options, f"{' '.join(path)} takes no --config"
+    flags = {
+        f"--{leaf.flag}" for leaf in leaves(CONFIGS[path]) if "argument" not in (leaf.field.json_schema_extra or {})
+    }
+    assert flags <= options  # every field of the verb's config is an option
 
 
 def test_pipeline_offers_every_stage_option_including_the_model_options():

@@ -303,7 +303,6 @@ class WebmWriter:
         height: int,
         bitrate: int | None = None,
         crf: int = 10,
-        cpu_used: int = 4,
     ):
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError(f"frame size {width}x{height} must be positive and even for yuv420p")
@@ -319,7 +318,7 @@ class WebmWriter:
             self._stream = self._container.add_stream(
                 "libvpx",
                 rate=rate,
-                options={"crf": str(crf), "deadline": "good", "cpu-used": str(cpu_used)},
+                options={"crf": str(crf), "deadline": "good", "cpu-used": "4"},
             )
             self._stream.width = width
             self._stream.height = height

@@ -7,6 +7,7 @@ re-run with the same inputs stores nothing new.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from flows.perceive.config import Backends
 from flows.progress import progress
 from flows.scratch import scratch_dir
 from flows.stage import Stage, done_clips, open_stage
+
+# Clips whose media are made at once: each draws marks on one thread and encodes on another (libvpx releases the
+# GIL), so one clip per core keeps them busy while each waits on the other half of its work.
+MEDIA_WORKERS = max(2, min(8, os.cpu_count() or 2))
 
 
 @task(cache_policy=NONE, task_run_name="facts and candidates of clip {clip_id}")
@@ -88,7 +93,7 @@ def store_items(
     def store(clip_id: int) -> int | None:
         return store_clip_items(clip_id, by_clip[clip_id], evidence_by_clip[clip_id], config)
 
-    return sum(until_done(list(by_clip), store, "store items"))
+    return sum(until_done(list(by_clip), store, "store items", workers=MEDIA_WORKERS))
 
 
 @task(cache_policy=NONE, task_run_name="store items of clip {clip_id}")

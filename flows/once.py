@@ -33,16 +33,25 @@ def claimed(database_url: str, key: str) -> Iterator[bool]:
         claims.release(database_url, key)
 
 
-def until_done(units: Sequence[T], attempt: Callable[[T], R | None], description: str) -> list[R]:
-    """`attempt(unit)` for every unit, again later for those that came back BUSY; results in `units` order."""
+def until_done(
+    units: Sequence[T],
+    attempt: Callable[[T], R | None],
+    description: str,
+    start: Callable[[T], Callable[[], R | None]] | None = None,
+) -> list[R]:
+    """`attempt(unit)` for every unit, again later for those that came back BUSY; results in `units` order.
+
+    `start(unit)` begins an attempt elsewhere (a cluster) and returns a function that waits for its result: every
+    pending unit is started before the first is waited for. By default each attempt runs here, one by one."""
     results: dict[int, R] = {}
+    start = start or (lambda unit: lambda: attempt(unit))
 
     def completed() -> Iterator[int]:
         pending, wait = list(enumerate(units)), POLL_S[0]
         while pending:
             waiting = []
-            for index, unit in pending:
-                result = attempt(unit)
+            for index, unit, result_of in [(index, unit, start(unit)) for index, unit in pending]:
+                result = result_of()
                 if result is BUSY:
                     waiting.append((index, unit))
                     continue

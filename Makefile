@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # benchmarks reuse test fixtures (tiny models, real footage, the Label Studio server): bench targets put the
 # repository root on the path
 
-.PHONY: install demo test test-fast lint bench bench-experts bench-review clean clean-review lmms-venv clean-lmms \
+.PHONY: up down bench-scale install demo test test-fast lint bench bench-experts bench-review clean clean-review lmms-venv clean-lmms \
 	bench-evaluate
 
 $(STAMP): pyproject.toml constraints.txt
@@ -95,3 +95,12 @@ clean:
 .PHONY: bench-release
 bench-release: $(STAMP)  ## release export time for 10,000 reviewed items (SQLite)
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/release.py
+
+up: $(STAMP) $(LS_STAMP)  ## the whole stack on this machine: PostgreSQL, Prefect, Label Studio, review (r4d stack up)
+	$(BIN)/r4d stack up
+
+down:  ## stop what `make up` started
+	$(BIN)/r4d stack down
+
+bench-scale: $(STAMP)  ## perceive speed-up with 2 Dask workers against 1, and the overhead per task
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/scale.py

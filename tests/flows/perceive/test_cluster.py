@@ -56,7 +56,7 @@ def running_cluster(r4d_env):
 
 def test_running_cluster_workers_load_each_model_once(prefect_harness, r4d_env, running_cluster, tmp_path, monkeypatch):
     address, client = running_cluster
-    ingest(synthetic=SyntheticScenes(count=4, seed=11, num_frames=8, width=160, height=120))
+    ingest(scenes=SyntheticScenes(count=4, seed=11, num_frames=8, width=160, height=120).specs())
     weights = tiny_models.depth_anything(tmp_path / "tiny-depth")
     choice = ExpertChoice(
         segmenter="none", tracker="none", depth="depth-anything-v2-relative", weights={"depth": str(weights)}
@@ -83,7 +83,7 @@ def test_running_cluster_workers_load_each_model_once(prefect_harness, r4d_env, 
 def test_a_cluster_without_gpu_slots_is_refused(prefect_harness, r4d_env):
     from distributed import LocalCluster
 
-    ingest(synthetic=SyntheticScenes(count=1, seed=2, num_frames=6, width=96, height=80))
+    ingest(scenes=SyntheticScenes(count=1, seed=2, num_frames=6, width=96, height=80).specs())
     with (
         LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
         pytest.raises(ClusterError, match="GPU=1"),

@@ -85,7 +85,7 @@ def test_a_cluster_without_gpu_slots_is_refused(prefect_harness, r4d_env):
 
     ingest(scenes=SyntheticScenes(count=1, seed=2, num_frames=6, width=96, height=80).specs())
     with (
-        LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None) as cluster,
         pytest.raises(ClusterError, match="GPU=1"),
     ):
         perceive(experts_choice=ExpertChoice(cluster=cluster.scheduler_address))

@@ -13,6 +13,7 @@ usual layout: a worker per GPU, pinned with CUDA_VISIBLE_DEVICES). Models are ca
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,17 @@ class ClusterError(ValueError):
 def local_workers(address: str) -> int | None:
     """N of "local:N" (a cluster started for this run), None for the address of a running scheduler."""
     return int(address.partition(":")[2]) if address.startswith("local:") else None
+
+
+def check_address(address: str) -> None:
+    """A scheduler listens at `address` (nothing to check for local:N): said before any flow starts."""
+    if local_workers(address) is not None:
+        return
+    host, _, port = address.partition("://")[2].rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except (OSError, ValueError) as error:
+        raise ClusterError(f"no Dask scheduler answers at {address}: {error}") from None
 
 
 def worker_view() -> dict[str, str]:
@@ -56,7 +68,11 @@ def submitting(address: str, task: Any, parameters: Callable[[Any], dict]) -> It
         local = {"n_workers": workers, "threads_per_worker": 1, "processes": True, "resources": GPU_SLOT}
         runner = DaskTaskRunner(cluster_kwargs={**local, "dashboard_address": None})
     with temporary_settings({PREFECT_API_URL: api_url}), runner, dask.annotate(resources=GPU_SLOT):
-        check_workers(runner.client, address)
+        try:
+            client = runner.client  # connects (or starts the local cluster)
+        except OSError as error:  # distributed's connection timeout is an OSError too
+            raise ClusterError(f"no Dask scheduler answers at {address}: {error}") from None
+        check_workers(client, address)
         yield lambda unit: runner.submit(task, parameters(unit)).result
 
 

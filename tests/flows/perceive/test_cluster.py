@@ -19,9 +19,8 @@ from flows.perceive.flow import perceive
 from tests.flows.test_concurrent_runs import stored
 from tests.model.experts import tiny_models
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_two_workers_store_what_a_serial_run_stores(tmp_path):
     specs = []
     for seed in (3, 4, 5):
@@ -54,6 +53,7 @@ def running_cluster(r4d_env):
         yield cluster.scheduler_address, client
 
 
+@pytest.mark.slow
 def test_running_cluster_workers_load_each_model_once(prefect_harness, r4d_env, running_cluster, tmp_path, monkeypatch):
     address, client = running_cluster
     ingest(scenes=SyntheticScenes(count=4, seed=11, num_frames=8, width=160, height=120).specs())
@@ -80,6 +80,7 @@ def test_running_cluster_workers_load_each_model_once(prefect_harness, r4d_env, 
     assert all(models == ["DepthAnythingForDepthEstimation"] for models in held.values()), held
 
 
+@pytest.mark.slow
 def test_a_cluster_without_gpu_slots_is_refused(prefect_harness, r4d_env):
     from distributed import LocalCluster
 
@@ -89,3 +90,20 @@ def test_a_cluster_without_gpu_slots_is_refused(prefect_harness, r4d_env):
         pytest.raises(ClusterError, match="GPU=1"),
     ):
         perceive(experts_choice=ExpertChoice(cluster=cluster.scheduler_address))
+
+
+@pytest.mark.parametrize(
+    ("address", "code", "message"),
+    [("tcp://127.0.0.1:1", 1, "no Dask scheduler answers at tcp://127.0.0.1:1"), ("local:0", 2, "--cluster")],
+)
+def test_a_wrong_cluster_is_told_in_a_line(tmp_path, address, code, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("R4D_")} | {"R4D_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "perceive", "--cluster", address],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == code
+    assert message in done.stderr and "Traceback" not in done.stderr + done.stdout

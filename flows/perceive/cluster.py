@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from settings import Settings, masked
+
 GPU_SLOT = {"GPU": 1}
 
 
@@ -43,8 +45,6 @@ def check_address(address: str) -> None:
 
 def worker_view() -> dict[str, str]:
     """Where a task's results go, as a worker process sees it (its own environment)."""
-    from settings import Settings
-
     settings = Settings()
     return {"R4D_DATABASE_URL": settings.database(), "R4D_ARTIFACT_URL": settings.artifacts()}
 
@@ -89,12 +89,6 @@ def check_workers(client: Any, address: str) -> None:
         for key, value in seen.items():
             if value != expected[key]:
                 raise ClusterError(
-                    f"Dask worker {worker} has {key}={_shown(value)}, this run {_shown(expected[key])}: start the "
+                    f"Dask worker {worker} has {key}={masked(value)}, this run {masked(expected[key])}: start the "
                     f"workers with the same {key}, spelt the same (a host name every machine resolves)"
                 )
-
-
-def _shown(value: str) -> str:
-    from settings import masked
-
-    return masked(value)

@@ -4,7 +4,10 @@ overhead per task.
 A CPU-bound expert (Depth Anything with random weights, a small but not tiny config, at the backend's 518 px
 input) runs over N synthetic clips. Each measured run gets its own copy of the weights, so its run keys are new
 and nothing is skipped; workers have imported the code before the clock starts (as a long-lived cluster has).
-Workers are single-threaded (Dask sets OMP_NUM_THREADS=1), so 2 workers on 2 cores can reach 2x.
+The cluster is started as a real one is: `dask scheduler` and one `dask worker` per slot, each its own process
+session (on Linux, CPU time is shared between sessions first: workers forked into the benchmark's own session
+would split one share of a busy machine between them). Workers are single-threaded (Dask's nanny sets
+OMP_NUM_THREADS=1), so 2 workers on 2 cores can reach 2x.
 Overhead per task: the 1-worker run's wall time minus the time spent inside the expert runs (ExpertRun
 started..finished, I/O included), divided by the number of clips: Prefect's task runs, Dask's scheduling, the
 flow's own queries. Run: `PYTHONPATH=. .venv/bin/python benchmarks/scale.py [--clips 8 --frames 6]`.
@@ -13,10 +16,15 @@ flow's own queries. Run: `PYTHONPATH=. .venv/bin/python benchmarks/scale.py [--c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -46,6 +54,63 @@ def depth_weights(path: Path) -> Path:
     )
     DepthAnythingForDepthEstimation(config).eval().save_pretrained(path)
     return path
+
+
+@contextlib.contextmanager
+def cluster(workers: int, folder: Path) -> Iterator[str]:
+    """A scheduler and `workers` single-threaded workers with one GPU slot each; yields the scheduler address."""
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable))
+    address_file = folder / f"scheduler-{workers}.json"
+    logs = open(folder / f"cluster-{workers}.log", "ab")  # noqa: SIM115 - the children write to it
+    common = {"stdout": logs, "stderr": subprocess.STDOUT, "start_new_session": True}
+    started = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(address_file),
+            ],
+            **common,
+        )
+    ]
+    try:
+        while not address_file.exists():
+            time.sleep(0.2)
+        for _ in range(workers):
+            started.append(
+                subprocess.Popen(
+                    [
+                        dask,
+                        "worker",
+                        "--scheduler-file",
+                        str(address_file),
+                        "--nthreads",
+                        "1",
+                        "--resources",
+                        "GPU=1",
+                        "--no-dashboard",
+                    ],
+                    **common,
+                )
+            )
+        from distributed import Client
+
+        with Client(scheduler_file=str(address_file)) as client:
+            client.wait_for_workers(workers, timeout=600)
+            warm(client)
+            yield client.scheduler.address
+    finally:
+        for process in reversed(started):
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            process.wait(timeout=60)
+        logs.close()
 
 
 def warm(client) -> None:
@@ -86,8 +151,6 @@ def main() -> None:
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="r4d-scale-")
     isolate(scratch)
-    from distributed import Client, LocalCluster
-
     from flows.ingest.config import SyntheticScenes
     from flows.ingest.flow import ingest
     from flows.stage import open_stage
@@ -98,15 +161,9 @@ def main() -> None:
     results = {}
     try:
         for workers in (1, 2):
-            with (
-                LocalCluster(
-                    n_workers=workers, threads_per_worker=1, resources={"GPU": 1}, dashboard_address=None
-                ) as cluster,
-                Client(cluster) as client,
-            ):
-                warm(client)
-                weights = depth_weights(Path(scratch) / f"depth-{workers}")
-                results[workers] = measure(cluster.scheduler_address, weights, database_url)
+            weights = depth_weights(Path(scratch) / f"depth-{workers}")
+            with cluster(workers, Path(scratch)) as address:
+                results[workers] = measure(address, weights, database_url)
             wall, inside, clips = results[workers]
             print(f"{workers} worker(s): {wall:.1f} s wall, {inside:.1f} s inside expert runs, {clips} clips")
     finally:

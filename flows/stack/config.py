@@ -27,5 +27,5 @@ class StackConfig(BaseModel, extra="forbid"):
         Path(".env"), description="Untracked file (mode 0600) the generated secrets and the stack's URLs go to."
     )
     timeout: float = Field(
-        900, gt=0, description="Seconds to wait for each service to answer (Label Studio migrates on a first start)."
+        900, gt=0, description="Seconds `up` waits for all services to answer (Label Studio migrates on a first start)."
     )

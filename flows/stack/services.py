@@ -149,22 +149,19 @@ def up(config: StackConfig, report: Callable[[str], None]) -> tuple[list[Service
         raise StackError(f"no Label Studio in {settings.ls_venv}: run `make install` or set R4D_LS_VENV")
     services = plan(config, values, databases, layout)
     envfile.write(config.env_file, _env_file(values, services))
-    started: dict[str, processes.Running] = {}
     deadline = time.monotonic() + config.timeout
     for service in services:
         for name in service.after:
-            _wait(next(s for s in services if s.name == name), started.get(name), layout, deadline)
+            _wait(next(s for s in services if s.name == name), layout, deadline)
         if processes.running(layout.pid_file(service.name)) is not None:
             report(f"{service.name:<13} already running")
             continue
         if service.port is not None and processes.port_taken(service.port):
             raise StackError(f"{service.name}: port {service.port} is taken by another program; choose another port")
         about = {"url": service.url, "health": service.health}
-        started[service.name] = processes.start(
-            service.argv, service.env, layout.log(service.name), layout.pid_file(service.name), about
-        )
+        processes.start(service.argv, service.env, layout.log(service.name), layout.pid_file(service.name), about)
     for service in services:
-        _wait(service, started.get(service.name), layout, deadline)
+        _wait(service, layout, deadline)
         report(f"{service.name:<13} up{'' if service.url is None else '   ' + service.url}")
     return services, values
 
@@ -176,7 +173,7 @@ def _env_file(values: dict[str, str], services: list[Service]) -> dict[str, str]
     return {**values, **{k: review[k] for k in keys}}
 
 
-def _wait(service: Service, process: processes.Running | None, layout: Layout, deadline: float) -> None:
+def _wait(service: Service, layout: Layout, deadline: float) -> None:
     """Until `service` answers its health check; an error with its log's last lines if it dies or times out."""
     pid_file = layout.pid_file(service.name)
     while True:

@@ -168,8 +168,12 @@ def main() -> None:
             print(f"{workers} worker(s): {wall:.1f} s wall, {inside:.1f} s inside expert runs, {clips} clips")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    (wall1, inside1, clips), (wall2, _, _) = results[1], results[2]
+    (wall1, inside1, clips), (wall2, inside2, _) = results[1], results[2]
     print(f"speed-up 2 workers vs 1: {wall1 / wall2:.2f}x (target >= 1.7x on 2 cores)")
+    # what the load cannot blur: how much of the wall each worker spent in expert runs, and how much slower one
+    # clip got when two ran at once (1.0 on two free cores; more when other programs take the CPU)
+    print(f"workers busy: {inside1 / wall1:.0%} of the wall with 1, {inside2 / (2 * wall2):.0%} with 2")
+    print(f"time per clip with 2 workers / with 1: {inside2 / inside1:.2f} (CPU contention)")
     overhead = wall1 - inside1
     print(f"orchestration overhead per task: {overhead / clips:.2f} s ({overhead / wall1:.0%} of the 1-worker wall)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from flows.command import config_verb
 from flows.stack.config import StackConfig
+from settings import Settings
 
 app = typer.Typer(help="The service stack on this machine: PostgreSQL, Prefect, Label Studio, the review service.")
 console = Console(highlight=False, soft_wrap=True)
@@ -29,7 +30,7 @@ def stack_up(config: StackConfig):
     except StackError as error:
         console.print(f"[red]error:[/red] {error}", markup=True)
         raise typer.Exit(1) from None
-    layout = services.Layout.of(services.Settings())
+    layout = services.Layout.of(Settings())
     urls = {s.name: s.url for s in started}
     console.print(f"\nPrefect UI        {urls['prefect']}")
     console.print(f"Label Studio      {urls['label-studio']}  (login {values['LABEL_STUDIO_USERNAME']})")

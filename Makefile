@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # benchmarks reuse test fixtures (tiny models, real footage, the Label Studio server): bench targets put the
 # repository root on the path
 
-.PHONY: up down bench-scale install demo test test-fast lint bench bench-experts bench-review clean clean-review lmms-venv clean-lmms \
+.PHONY: install demo test test-fast lint bench bench-experts bench-review clean clean-review lmms-venv clean-lmms \
 	bench-evaluate
 
 $(STAMP): pyproject.toml constraints.txt
@@ -96,6 +96,7 @@ clean:
 bench-release: $(STAMP)  ## release export time for 10,000 reviewed items (SQLite)
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/release.py
 
+.PHONY: up down bench-scale
 up: $(STAMP) $(LS_STAMP)  ## the whole stack on this machine: PostgreSQL, Prefect, Label Studio, review (r4d stack up)
 	$(BIN)/r4d stack up
 

@@ -45,7 +45,7 @@ def with_secrets(path: Path) -> dict[str, str]:
 def write(path: Path, values: dict[str, str]) -> None:
     """All of `values` to `path`, mode 0600 from its first byte, replaced atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = path.with_name(f"{path.name}.partial")  # .env.partial: ignored by git as .env is
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(descriptor, 0o600)  # a partial file left by a killed run may have had another mode
     with os.fdopen(descriptor, "w") as out:

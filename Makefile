@@ -95,3 +95,13 @@ clean:
 .PHONY: bench-release
 bench-release: $(STAMP)  ## release export time for 10,000 reviewed items (SQLite)
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/release.py
+
+.PHONY: up down bench-scale
+up: $(STAMP) $(LS_STAMP)  ## the whole stack on this machine: PostgreSQL, Prefect, Label Studio, review (r4d stack up)
+	$(BIN)/r4d stack up
+
+down:  ## stop what `make up` started
+	$(BIN)/r4d stack down
+
+bench-scale: $(STAMP)  ## perceive speed-up with 2 Dask workers against 1, and the overhead per task
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/scale.py

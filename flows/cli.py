@@ -31,6 +31,7 @@ from flows.ingest import cli as ingest_cli  # noqa: E402
 from flows.perceive import cli as perceive_cli  # noqa: E402
 from flows.release import cli as release_cli  # noqa: E402
 from flows.review import cli as review_cli  # noqa: E402
+from flows.stack import cli as stack_cli  # noqa: E402
 from flows.train import cli as train_cli  # noqa: E402
 
 app = typer.Typer(help="R4D factory: region-level 4D video question answering data.", no_args_is_help=True)
@@ -44,6 +45,7 @@ app.add_typer(release_cli.app, name="release")  # release benchmark | verify | i
 app.add_typer(train_cli.app, name="train")  # train student | teacher
 app.add_typer(evaluate_cli.app, name="evaluate")  # evaluate [run] RELEASE | compare
 app.add_typer(db_cli.app, name="db")  # db upgrade
+app.add_typer(stack_cli.app, name="stack")  # stack up | down | status
 
 
 @app.callback()

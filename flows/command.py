@@ -144,6 +144,10 @@ def user_message(error: BaseException) -> str | None:
             f"database {masked(Settings().database())}: {reason}\n"
             "Check R4D_DATABASE_URL (and that its server runs), or unset it for the embedded SQLite database."
         )
+    from flows.perceive.cluster import ClusterError
+
+    if isinstance(error, ClusterError):
+        return f"cluster: {error}"
     if isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
         where = error.filename or Settings().data_dir
         return (

@@ -7,10 +7,8 @@ of its units are done (by whoever). `BUSY` (None) is what an attempt returns for
 
 from __future__ import annotations
 
-import contextvars
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -35,28 +33,25 @@ def claimed(database_url: str, key: str) -> Iterator[bool]:
         claims.release(database_url, key)
 
 
-def until_done(units: Sequence[T], attempt: Callable[[T], R | None], description: str, workers: int = 1) -> list[R]:
+def until_done(
+    units: Sequence[T],
+    attempt: Callable[[T], R | None],
+    description: str,
+    start: Callable[[T], Callable[[], R | None]] | None = None,
+) -> list[R]:
     """`attempt(unit)` for every unit, again later for those that came back BUSY; results in `units` order.
-    With `workers` > 1, that many attempts run at once on threads (each in a copy of the caller's context, so
-    Prefect tasks called there belong to the caller's flow run)."""
-    results: dict[int, R] = {}
 
-    def attempts(pending: list[tuple[int, T]]) -> Iterator[tuple[int, T, R | None]]:
-        if workers <= 1:
-            yield from ((index, unit, attempt(unit)) for index, unit in pending)
-            return
-        with ThreadPoolExecutor(workers, thread_name_prefix="r4d-" + description.replace(" ", "-")) as pool:
-            running = {
-                pool.submit(contextvars.copy_context().run, attempt, unit): (index, unit) for index, unit in pending
-            }
-            for future in as_completed(running):
-                yield (*running[future], future.result())
+    `start(unit)` begins an attempt elsewhere (a cluster) and returns a function that waits for its result: every
+    pending unit is started before the first is waited for. By default each attempt runs here, one by one."""
+    results: dict[int, R] = {}
+    start = start or (lambda unit: lambda: attempt(unit))
 
     def completed() -> Iterator[int]:
         pending, wait = list(enumerate(units)), POLL_S[0]
         while pending:
             waiting = []
-            for index, unit, result in attempts(pending):
+            for index, unit, result_of in [(index, unit, start(unit)) for index, unit in pending]:
+                result = result_of()
                 if result is BUSY:
                     waiting.append((index, unit))
                     continue
@@ -65,7 +60,7 @@ def until_done(units: Sequence[T], attempt: Callable[[T], R | None], description
             if waiting:
                 time.sleep(wait)
                 wait = min(wait * 1.5, POLL_S[1])
-            pending = sorted(waiting, key=lambda pair: pair[0])
+            pending = waiting
 
     for _ in progress(completed(), description, total=len(units)):
         pass

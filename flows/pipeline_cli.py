@@ -7,6 +7,7 @@ import time
 import typer
 
 from flows.command import NoSettings, config_verb, ready_stage, scene_specs
+from flows.perceive.cluster import check_address
 from flows.pipeline import PipelineConfig
 
 app = typer.Typer()
@@ -21,6 +22,8 @@ def pipeline(config: PipelineConfig):
 
     scene_specs(config.ingest.synthetic)
     ready_stage()
+    if config.perceive.cluster:
+        check_address(config.perceive.cluster)
     started = time.perf_counter()
     result = pipeline_flow(
         paths=config.ingest.paths,

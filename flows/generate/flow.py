@@ -7,8 +7,11 @@ re-run with the same inputs stores nothing new.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -93,7 +96,12 @@ def store_items(
     def store(clip_id: int) -> int | None:
         return store_clip_items(clip_id, by_clip[clip_id], evidence_by_clip[clip_id], config)
 
-    return sum(until_done(list(by_clip), store, "store items", workers=MEDIA_WORKERS))
+    with ThreadPoolExecutor(MEDIA_WORKERS, thread_name_prefix="r4d-media") as pool:
+
+        def start(clip_id: int) -> Callable[[], int | None]:  # the task belongs to this flow run: copy the context
+            return pool.submit(contextvars.copy_context().run, store, clip_id).result
+
+        return sum(until_done(list(by_clip), store, "store items", start=start))
 
 
 @task(cache_policy=NONE, task_run_name="store items of clip {clip_id}")

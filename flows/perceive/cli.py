@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from flows.command import config_verb, ready_stage
+from flows.perceive.cluster import check_address
 from flows.perceive.config import ExpertChoice
 
 app = typer.Typer()
@@ -23,6 +24,8 @@ def perceive(
     from flows.status import report
 
     ready_stage()
+    if config.cluster:
+        check_address(config.cluster)
     started = time.perf_counter()
     runs = perceive_flow(video_ids=video_id, experts_choice=config)
     report({"expert_runs": runs}, time.perf_counter() - started)

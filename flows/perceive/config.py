@@ -47,6 +47,12 @@ class ExpertChoice(Backends):
     options: dict[str, dict] = Field(
         default_factory=dict, description='Other backend options by kind, e.g. {"tracker": {"fb_threshold": 0.5}}.'
     )
+    cluster: str | None = Field(
+        None,
+        pattern=r"^(local:[1-9][0-9]*|(tcp|tls)://\S+)$",
+        description="Run the clips on Dask: local:N starts N worker processes for this run, tcp://HOST:PORT uses a "
+        "running scheduler (workers started with --resources GPU=1); default: one clip after another, here.",
+    )
 
     @model_validator(mode="after")
     def _weights_fit(self) -> ExpertChoice:

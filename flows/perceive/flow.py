@@ -7,6 +7,8 @@ and the other clips go on.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,10 +210,25 @@ def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | 
     counts = {"done": 0, "skipped": 0, "failed": 0}
     clip_ids = done_clips(stage, video_ids)
     try:
-        for outcomes in until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips"):
-            for outcome in outcomes.values():
-                key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
-                counts[key] += 1
+        with _fan_out(choice, started) as start:
+            for outcomes in until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips", start):
+                for outcome in outcomes.values():
+                    key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
+                    counts[key] += 1
     finally:
-        release_models()  # models stay loaded across this worker's clips, not after it
+        release_models()  # models stay loaded across this process's clips, not after it (cluster workers keep theirs)
     return counts
+
+
+@contextmanager
+def _fan_out(choice: ExpertChoice, started: datetime) -> Iterator[Callable | None]:
+    """Where the clips run: here one after another (None), or on the Dask cluster `choice.cluster` names."""
+    if choice.cluster is None:
+        yield None
+        return
+    from flows.perceive.cluster import submitting
+
+    with submitting(
+        choice.cluster, perceive_clip, lambda c: {"clip_id": c, "choice": choice, "failed_since": started}
+    ) as start:
+        yield start

@@ -78,12 +78,14 @@ def test_the_map_mounts_every_stage():
         "train",
         "evaluate",
         "db",
+        "stack",
     }
     assert {path[0] for path in ALL} == expected
     assert {p for p in ALL if p[0] == "review"} == {
         ("review", v) for v in ("push", "pull", "policy", "status", "serve")
     }
     assert ("release", "benchmark") in ALL and ("db", "upgrade") in ALL
+    assert {p for p in ALL if p[0] == "stack"} == {("stack", v) for v in ("up", "down", "status")}
 
 
 def test_every_verb_but_train_has_its_config_model():

@@ -3,20 +3,16 @@ production shape of the same services)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from flows.command import config_verb
-from flows.stack.config import StackConfig
+from flows.command import NoSettings, config_verb
+from flows.console import cli_console
+from flows.stack.config import StackConfig, StackFile
 from settings import Settings
 
 app = typer.Typer(help="The service stack on this machine: PostgreSQL, Prefect, Label Studio, the review service.")
-console = Console(highlight=False, soft_wrap=True)
-EnvFile = Annotated[Path, typer.Option("--env-file", help="The env file `up` wrote.")]
+console = cli_console()
 
 
 @config_verb(app, StackConfig, name="up")
@@ -42,8 +38,8 @@ def stack_up(config: StackConfig):
     console.print(f"use it from a shell: set -a; . {config.env_file}; set +a")
 
 
-@app.command("down")
-def stack_down():
+@config_verb(app, NoSettings, name="down")
+def stack_down(config: NoSettings):
     """Stop what `r4d stack up` started (PostgreSQL only if `up` had started it); data stays."""
     from flows.stack import services
 
@@ -53,12 +49,12 @@ def stack_down():
         console.print("nothing of the stack was running")
 
 
-@app.command("status")
-def stack_status(env_file: EnvFile = Path(".env")):
+@config_verb(app, StackFile, name="status")
+def stack_status(config: StackFile):
     """Each service up, starting or down (exit code 1 unless all are up)."""
     from flows.stack import services
 
-    states = services.status(env_file)
+    states = services.status(config.env_file)
     table = Table("service", "state", "where")
     for name, (state, where) in states.items():
         colour = {"up": "green", "starting": "yellow"}.get(state, "red")

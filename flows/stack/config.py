@@ -29,3 +29,9 @@ class StackConfig(BaseModel, extra="forbid"):
     timeout: float = Field(
         900, gt=0, description="Seconds `up` waits for all services to answer (Label Studio migrates on a first start)."
     )
+
+
+class StackFile(BaseModel, extra="forbid"):
+    """What `r4d stack status` reads: the env file `up` wrote."""
+
+    env_file: Path = Field(Path(".env"), description="The env file `up` wrote.")

@@ -17,6 +17,7 @@ from flows.perceive.config import ExpertChoice
 from flows.pipeline import PipelineConfig
 from flows.release.config import BenchmarkRelease, CheckpointRelease, FormatChoice
 from flows.review.config import PolicyChange, PullConfig, PushConfig, ServeConfig
+from flows.stack.config import StackConfig, StackFile
 
 runner = CliRunner()
 
@@ -54,6 +55,9 @@ CONFIGS = {
     ("evaluate", "run"): EvaluateConfig,
     ("evaluate", "compare"): CompareConfig,
     ("db", "upgrade"): NoSettings,
+    ("stack", "up"): StackConfig,
+    ("stack", "down"): NoSettings,
+    ("stack", "status"): StackFile,
 }
 # The train verbs move onto config_verb in the i15-train branch; strict, so this line must go when they have.
 NOT_YET = {path for path in ALL if path[0] == "train"}

@@ -19,9 +19,9 @@ from flows.prefect_guard import guard_temporary_server  # noqa: E402
 
 guard_temporary_server()  # Prefect's temporary server dies with this process, even on SIGKILL
 
-from db import cli as db_cli  # noqa: E402  (after the Prefect settings above)
 from flows import (  # noqa: E402
     command,  # noqa: E402
+    db_cli,  # noqa: E402  (after the Prefect settings above)
     pipeline_cli,
     status,
 )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from flows.command import NoSettings, config_verb
+from flows.console import cli_console
 from settings import masked
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
-console = Console()
+console = cli_console()
 
 
 @config_verb(app, NoSettings, "upgrade")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import db
 from db.models import Clip, ExpertRun, Status, Video
-from flows.generate.extract import facts_from_experts, facts_from_truth, match_regions
+from flows.generate.extract import facts_from_experts, facts_from_truth, match_regions_in_clip
 from flows.generate.facts import ClipFacts
 from flows.ingest.truth import load_truth
 from flows.stage import Stage
@@ -95,13 +95,13 @@ def expert_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts:
 
 
 def truth_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts | None:
-    """Exact facts for the same regions (synthetic scenes only), regions matched to objects on the first frame."""
+    """Exact facts for the same regions (synthetic scenes only), each region matched to an object on the first
+    frame it appears on."""
     if evidence.truth_artifact is None:
         return None
     truth = load_truth(stage.store, evidence.truth_artifact, evidence.frame_indices)
     seg = stage.store.get_json(evidence.runs["segmenter"].output_artifact)
-    labels = next(stage.store.iter_frames(seg["masks"], [0]))
-    mapping = match_regions(labels, next(truth.masks()))
+    mapping = match_regions_in_clip(stage.store.iter_frames(seg["masks"]), truth.masks())
     facts = facts_from_truth(truth, evidence.timestamps, mapping)
     facts.clip_id = evidence.clip_id
     return facts

@@ -209,8 +209,6 @@ def expected(hand: Hand, objects: dict[int, ObjectSpec], query) -> float | str |
         return str(sum(hand.frames(o)[-1] < len(hand.t) - 1 for o in objs))
     if kind == "entering":
         return str(sum(hand.frames(o)[0] > 0 for o in objs))
-    if kind == "enters":
-        return token[query.marks[int(np.argmax([hand.frames(o)[0] for o in objs]))]]
     if kind == "moves":
         label, _, _, _ = motion(objs[0])
         return mean_speed(objs[0]) if label == params["claim"] else FALSE_PREMISE
@@ -285,5 +283,3 @@ def test_objects_that_come_into_view_later_are_marked_where_they_appear(tmp_path
     counted = [c for c in generate_candidates(experts, CONFIG).candidates if c.query.kind == "entering"]
     assert counted and all(set(late) <= set(c.query.marks) for c in counted)
     assert all(c.options[c.answer_index] == str(len(entering)) for c in counted)
-    which = [c for c in generate_candidates(experts, CONFIG).candidates if c.query.kind == "enters"]
-    assert sorted(c.options[c.answer_index] for c in which) == [f"<obj_{m}>" for m in sorted(late)]

@@ -123,24 +123,23 @@ def _inside_badge(labels: np.ndarray, mark: int, xs: np.ndarray, ys: np.ndarray,
 
 
 def _outside_centre(
-    region: np.ndarray, avoid: list[np.ndarray], placed: list[Badge], reach: int, clearance: int
+    region: np.ndarray, rooms: list[np.ndarray], placed: list[Badge], reach: int, clearance: int
 ) -> tuple[int, int]:
-    """The centre nearest to `region` whose badge keeps `clearance` px off every region of the first `avoid` mask
-    that leaves room (all regions, then the small ones only) and off the badges already placed; with no room at
-    all, the centre farthest from the small regions."""
+    """The centre nearest to `region` whose badge keeps `clearance` px off the regions behind the first of `rooms`
+    (distance maps: to every region, then to the small ones only) that leaves space, and off the badges already
+    placed; with no space at all, the centre farthest from the small regions."""
     height, width = region.shape
     yy, xx = np.mgrid[:height, :width]
     in_image = (yy >= reach) & (yy < height - reach) & (xx >= reach) & (xx < width - reach)
     for badge in placed:
         in_image &= (yy - badge.y) ** 2 + (xx - badge.x) ** 2 > (reach + badge.reach + clearance) ** 2
     near = _distance_to(region)
-    for occupied in avoid:
-        room = _distance_to(occupied)
+    for room in rooms:
         valid = in_image & (room >= reach + clearance)
         if valid.any():
             y, x = np.unravel_index(int(np.argmin(np.where(valid, near, np.inf))), near.shape)
             return int(x), int(y)
-    y, x = np.unravel_index(int(np.argmax(np.where(in_image, room, -1.0))), room.shape)
+    y, x = np.unravel_index(int(np.argmax(np.where(in_image, rooms[-1], -1.0))), near.shape)
     return int(x), int(y)
 
 
@@ -165,12 +164,11 @@ def badge_layout(labels: np.ndarray, marks: Iterable[int]) -> dict[int, Badge]:
         else:
             small.append((mark, radius, outline))
     if small:
-        regions = labels > 0
-        small_regions = np.isin(labels, [mark for mark, _, _ in small])
+        rooms = [_distance_to(labels > 0), _distance_to(np.isin(labels, [mark for mark, _, _ in small]))]
         clearance = edge + colour + line  # the outline's width and a line's width of space
         for mark, radius, outline in small:
             region = labels == mark
-            x, y = _outside_centre(region, [regions, small_regions], list(layout.values()), radius + outline, clearance)
+            x, y = _outside_centre(region, rooms, list(layout.values()), radius + outline, clearance)
             ys, xs = np.nonzero(region)
             nearest = int(np.argmin((xs - x) ** 2 + (ys - y) ** 2))
             layout[mark] = Badge(x, y, radius, outline, anchor=(int(xs[nearest]), int(ys[nearest])))

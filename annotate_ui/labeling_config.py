@@ -27,7 +27,8 @@ VERDICTS: dict[str, tuple[str, str]] = {
 VERDICT_BY_LABEL = {label: code for code, (label, _) in VERDICTS.items()}
 
 INSTRUCTIONS = (
-    "<p>Watch the clip and look at the numbered regions on the first frame. Is the preselected answer right?</p>"
+    "<p>Watch the clip and look at the numbered regions on the first frame; the unmarked clip beside it plays in step"
+    " and shows what the marks cover. Is the preselected answer right?</p>"
     "<ul><li><b>Correct</b> (q): submit with <b>Ctrl+Enter</b>.</li>"
     "<li><b>Answer corrected</b> (w): pick the right option with its number key, then submit.</li>"
     "<li><b>Ambiguous</b> (e): more than one option could be right, or none clearly.</li>"
@@ -42,8 +43,18 @@ def labeling_config() -> str:
     return f"""<View>
   <Header value="Is the preselected answer right for the marked regions? Ctrl+Enter submits."/>
   <View style="display: flex; gap: 12px; align-items: flex-start">
-    <View style="flex: 1"><Video name="clip" value="$video" frameRate="$fps" height="320"/></View>
-    <View style="flex: 1"><Image name="som" value="$som_image" maxWidth="100%"/></View>
+    <View style="flex: 1">
+      <Header size="6" value="Marked clip"/>
+      <Video name="clip" value="$video" frameRate="$fps" height="280" sync="clips"/>
+    </View>
+    <View style="flex: 1">
+      <Header size="6" value="Unmarked clip (what the marks cover)"/>
+      <Video name="plain_clip" value="$plain_video" frameRate="$fps" height="280" sync="clips"/>
+    </View>
+    <View style="flex: 1">
+      <Header size="6" value="First frame, marked"/>
+      <Image name="som" value="$som_image" maxWidth="100%"/>
+    </View>
   </View>
   <Text name="question" value="$question"/>
   <Text name="options" value="$options_text"/>
@@ -59,10 +70,11 @@ def labeling_config() -> str:
 
 
 def task_data(
-    item_key: str, question: str, options: list[str], video_url: str, som_url: str, fps: float
+    item_key: str, question: str, options: list[str], video_url: str, som_url: str, fps: float, plain_video_url: str
 ) -> dict[str, Any]:
     """What a task shows; `item_key` identifies the item so a re-push finds the task it made before. The answer
-    choices are exactly the item's options (letters, keys 1..N); `fps` is the clip's constant frame rate."""
+    choices are exactly the item's options (letters, keys 1..N); `fps` is the constant frame rate of both the
+    marked clip and the unmarked one (`plain_video_url`)."""
     if not 2 <= len(options) <= len(LETTERS):
         raise ValueError(f"item {item_key}: {len(options)} options, the interface shows 2 to {len(LETTERS)}")
     if not (isfinite(fps) and fps > 0):
@@ -75,6 +87,7 @@ def task_data(
         "num_options": len(options),
         "answer_choices": [{"value": LETTERS[i], "hotkey": str(i + 1)} for i in range(len(options))],
         "video": video_url,
+        "plain_video": plain_video_url,
         "fps": fps,
         "som_image": som_url,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -101,7 +101,8 @@ class ExpertRun(Base):
 
 
 class Region(Base):
-    """A region proposed on a clip's first frame by a segmentation run; `mark` is its Set-of-Marks number."""
+    """A region proposed by a segmentation run on a clip's first frame, or on the frame where it first comes into
+    view (`first_frame`); `mark` is its Set-of-Marks number."""
 
     __tablename__ = "regions"
     __table_args__ = (UniqueConstraint("segmentation_run_id", "mark"),)
@@ -111,9 +112,10 @@ class Region(Base):
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"))
     mark: Mapped[int]
     label: Mapped[str | None] = mapped_column(String(64))
-    bbox: Mapped[list[Any]]  # x0, y0, x1, y1 on the first frame
+    bbox: Mapped[list[Any]]  # x0, y0, x1, y1 on frame `first_frame`
     area: Mapped[int]
     score: Mapped[float] = mapped_column(Float, default=1.0)
+    first_frame: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class QuestionItem(Base):

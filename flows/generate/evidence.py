@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import db
 from db.models import Clip, ExpertRun, Status, Video
-from flows.generate.extract import facts_from_experts, facts_from_truth, match_regions
+from flows.generate.extract import facts_from_experts, facts_from_truth, match_regions_in_clip
 from flows.generate.facts import ClipFacts
 from flows.ingest.truth import load_truth
 from flows.stage import Stage
@@ -28,6 +28,7 @@ class ClipEvidence:
     truth_artifact: str | None
     video_artifact: str
     frame_indices: list[int]
+    rendered_whole: bool = False  # a synthetic scene's clip spanning its whole video (our renderer's CFR VP8)
 
     @property
     def backends(self) -> str:
@@ -65,6 +66,7 @@ def find_evidence(stage: Stage, clip_id: int, segmenter: str, tracker: str, dept
             truth_artifact=video.truth_artifact,
             video_artifact=video.video_artifact,
             frame_indices=list(clip.frame_indices),
+            rendered_whole=video.kind == "synthetic" and list(clip.frame_indices) == list(range(video.num_frames or 0)),
         )
 
 
@@ -95,13 +97,13 @@ def expert_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts:
 
 
 def truth_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts | None:
-    """Exact facts for the same regions (synthetic scenes only), regions matched to objects on the first frame."""
+    """Exact facts for the same regions (synthetic scenes only), each region matched to an object on the first
+    frame it appears on."""
     if evidence.truth_artifact is None:
         return None
     truth = load_truth(stage.store, evidence.truth_artifact, evidence.frame_indices)
     seg = stage.store.get_json(evidence.runs["segmenter"].output_artifact)
-    labels = next(stage.store.iter_frames(seg["masks"], [0]))
-    mapping = match_regions(labels, next(truth.masks()))
+    mapping = match_regions_in_clip(stage.store.iter_frames(seg["masks"]), truth.masks())
     facts = facts_from_truth(truth, evidence.timestamps, mapping)
     facts.clip_id = evidence.clip_id
     return facts

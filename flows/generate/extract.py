@@ -610,3 +610,21 @@ def match_regions(region_labels: np.ndarray, truth_mask: np.ndarray, min_iou: fl
         if row + 1 not in matches and col not in matches.values():
             matches[int(row) + 1] = int(col)
     return matches
+
+
+def match_regions_in_clip(
+    region_frames: Iterable[np.ndarray], truth_frames: Iterable[np.ndarray], min_iou: float = 0.5
+) -> dict[int, int]:
+    """Region mark -> object index over a clip: each region matched on the first frame it appears on (where its
+    mark was given: frame 0, or the frame it came into view), one to one."""
+    matches: dict[int, int] = {}
+    appeared: set[int] = set()
+    for labels, truth in zip(region_frames, truth_frames, strict=True):
+        present = set(np.unique(labels).tolist()) - {0}
+        fresh = present - appeared
+        if fresh:
+            for mark, k in match_regions(labels, truth, min_iou).items():
+                if mark in fresh and k not in matches.values():
+                    matches[mark] = k
+        appeared |= present
+    return matches

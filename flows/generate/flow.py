@@ -64,22 +64,33 @@ def review_fps(timestamps: np.ndarray) -> float:
     return (len(timestamps) - 1) / span if span > 0 else 30.0
 
 
-def marked_clip(stage: Stage, evidence: ClipEvidence) -> dict:
-    """The whole clip with every region outlined and numbered on every frame, for the reviewer: a constant-rate
-    VP8 WebM starting at 0 whose frame i is clip frame i, so a player's frame numbers are ours. Odd sizes lose
-    their last row/column (yuv420p needs even ones)."""
+def review_clip(stage: Stage, evidence: ClipEvidence, marked: bool = True) -> dict:
+    """The whole clip for the reviewer, with every region outlined and numbered on every frame (`marked`) or as
+    filmed, so the reviewer can see what the marks cover: a constant-rate VP8 WebM starting at 0 whose frame i is
+    clip frame i, so a player's frame numbers are ours. Odd sizes lose their last row/column (yuv420p needs even
+    ones). The unmarked clip of a rendered scene that spans its whole video is that video: our renderer writes
+    the same format, so it is not encoded again."""
     seg = stage.store.get_json(evidence.runs["segmenter"].output_artifact)
     marks = [r["index"] for r in seg["regions"]]
     fps = review_fps(evidence.timestamps)
     video = Path(stage.store.local_path(evidence.video_artifact))
     first = next(iter_frames(video, evidence.frame_indices[:1]))
     height, width = first.shape[0] // 2 * 2, first.shape[1] // 2 * 2
+    if not marked and evidence.rendered_whole:
+        shape = {"width": width, "height": height}
+        return {"artifact": evidence.video_artifact, "fps": fps, "frames": len(evidence.frame_indices), **shape}
     frames = (f[:height, :width] for f in iter_frames(video, evidence.frame_indices))
-    labels = (m[:height, :width] for m in stage.store.iter_frames(seg["masks"]))
     with scratch_dir(stage.settings.data_dir) as scratch:
-        path = scratch / "marked.webm"
+        path = scratch / "review.webm"
         with ThreadedWriter(WebmWriter(path, fps=fps, width=width, height=height)) as writer:
-            count = mark_video(frames, labels, marks, writer)
+            if marked:
+                labels = (m[:height, :width] for m in stage.store.iter_frames(seg["masks"]))
+                count = mark_video(frames, labels, marks, writer)
+            else:
+                count = 0
+                for frame in frames:
+                    writer.write(frame)
+                    count += 1
         key = stage.store.put_file(path, ".webm")
     return {"artifact": key, "fps": fps, "frames": count, "width": width, "height": height}
 
@@ -108,7 +119,7 @@ def store_items(
 def store_clip_items(
     clip_id: int, candidates: list[Candidate], evidence: ClipEvidence, config: GenerateConfig
 ) -> int | None:
-    """The clip's items not stored yet, with its SoM image and marked clip; None (BUSY) while another process
+    """The clip's items not stored yet, with its SoM image, marked and unmarked clips; None (BUSY) while another process
     stores them."""
     stage = open_stage()
     run_keys = [run.run_key for run in evidence.runs.values()]
@@ -131,7 +142,7 @@ def _missing(stage: Stage, keyed: dict[str, Candidate]) -> list[tuple[str, Candi
 def _store_clip_items(
     stage: Stage, evidence: ClipEvidence, fresh: list[tuple[str, Candidate]], config: GenerateConfig
 ) -> int:
-    som, review_clip = som_image(stage, evidence), marked_clip(stage, evidence)
+    som, marked, plain = som_image(stage, evidence), review_clip(stage, evidence), review_clip(stage, evidence, False)
     with db.session_scope(stage.database_url) as session:
         regions = {
             r.mark: r.id
@@ -153,7 +164,8 @@ def _store_clip_items(
                     margin=float(c.margin),
                     provenance={
                         "expert_runs": provenance_runs,
-                        "review_clip": review_clip,
+                        "review_clip": marked,
+                        "plain_clip": plain,
                         "query": {
                             "kind": c.query.kind,
                             "marks": list(c.query.marks),

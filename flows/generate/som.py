@@ -1,8 +1,13 @@
-"""Set-of-Marks: outline each region and number it, so a question's <obj_N> points at something visible.
+"""Set-of-Marks: outline each region and number it, so a question's <obj_N> points at something visible, without
+hiding the object it points at.
 
-The number sits on a filled badge at the region's pole of inaccessibility (the distance-transform maximum), so it
-lands inside thin and concave regions too, and the badge is kept wholly inside the image. Colours are Okabe-Ito
-(colour-blind safe), fixed per mark number; the digit is black or white, whichever contrasts more with its badge.
+Outlines lie wholly outside their region: an inner stroke in black or white, whichever contrasts more with the
+region's mean colour, then the mark's colour, so an outline never melts into an object of its own hue. A region
+large enough to hold its badge gets it at its pole of inaccessibility (the distance-transform maximum), so it lands
+inside thin and concave regions too; a small region (the badge would not fit, or would cover more than
+`INSIDE_SHARE` of it) gets its badge outside, in the nearest free space, with a leader line to it, and nothing
+drawn for another region covers it. Badges stay wholly inside the image. Colours are Okabe-Ito (colour-blind
+safe), fixed per mark number; the digit is black or white, whichever contrasts more with its badge.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ BLACK = (0, 0, 0)
 WHITE = (255, 255, 255)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 PNG_COMPRESSION = 6  # fixed, so the same image always encodes to the same bytes
+INSIDE_SHARE = 0.3  # the most of a region's pixels its badge may cover; a larger share puts the badge outside
 
 
 class FrameWriter(Protocol):
@@ -36,10 +42,15 @@ class FrameWriter(Protocol):
 
 @dataclass(frozen=True)
 class Badge:
-    x: int  # centre pixel, inside the region whenever the region has room for it
+    x: int  # centre pixel: inside a large region, in free space beside a small one
     y: int
     radius: int  # of the filled disc
     outline: int  # width of the dark ring around it; the badge spans radius + outline from the centre
+    anchor: tuple[int, int] | None = None  # x, y of the region pixel a leader line points at; None: badge inside
+
+    @property
+    def reach(self) -> int:
+        return self.radius + self.outline
 
 
 def mark_colour(mark: int) -> tuple[int, int, int]:
@@ -61,6 +72,7 @@ def contrast_ratio(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def text_colour(fill: Sequence[float]) -> tuple[int, int, int]:
+    """Black or white, whichever contrasts more with `fill` (at least 4.58:1 for any colour)."""
     return BLACK if contrast_ratio(fill, BLACK) >= contrast_ratio(fill, WHITE) else WHITE
 
 
@@ -74,17 +86,70 @@ def _sizes(height: int, width: int) -> tuple[int, float, int]:
     return line, digit_px / unit_height, max(2, round(digit_px / 8))
 
 
+def outline_widths(height: int, width: int) -> tuple[int, int]:
+    """(contrast stroke, colour stroke) widths in pixels of a region's outline, inner first."""
+    line, _, _ = _sizes(height, width)
+    return max(1, line // 2), line
+
+
 def _text_box(mark: int, height: int, width: int) -> tuple[int, int, float, int]:
     _, scale, stroke = _sizes(height, width)
     (w, h), _ = cv2.getTextSize(str(mark), FONT, scale, stroke)
     return w, h, scale, stroke
 
 
+def _distance_to(region: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every pixel to the nearest pixel of `region` (0 on it; large when it is empty)."""
+    return cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def _inside_badge(labels: np.ndarray, mark: int, xs: np.ndarray, ys: np.ndarray, reach: int) -> tuple[int, int, float]:
+    """(x, y, room): the region's pole among centres that keep the badge inside the image, and its distance to the
+    region's edge there."""
+    height, width = labels.shape
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    # A 1-px empty ring around the bounding box makes the crop exact and treats the image border as an edge.
+    mask = np.pad(labels[y0:y1, x0:x1] == mark, 1).astype(np.uint8)
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    cols = np.arange(x0 - 1, x1 + 1)
+    rows = np.arange(y0 - 1, y1 + 1)
+    fits = ((rows >= reach) & (rows < height - reach))[:, None] & ((cols >= reach) & (cols < width - reach))[None]
+    if (distance * fits).max() > 0:
+        distance = distance * fits
+    row, col = np.unravel_index(int(np.argmax(distance)), distance.shape)
+    x = int(np.clip(cols[col], reach, width - 1 - reach))
+    y = int(np.clip(rows[row], reach, height - 1 - reach))
+    return x, y, float(distance[row, col])
+
+
+def _outside_centre(
+    region: np.ndarray, rooms: list[np.ndarray], placed: list[Badge], reach: int, clearance: int
+) -> tuple[int, int]:
+    """The centre nearest to `region` whose badge keeps `clearance` px off the regions behind the first of `rooms`
+    (distance maps: to every region, then to the small ones only) that leaves space, and off the badges already
+    placed; with no space at all, the centre farthest from the small regions."""
+    height, width = region.shape
+    yy, xx = np.mgrid[:height, :width]
+    in_image = (yy >= reach) & (yy < height - reach) & (xx >= reach) & (xx < width - reach)
+    for badge in placed:
+        in_image &= (yy - badge.y) ** 2 + (xx - badge.x) ** 2 > (reach + badge.reach + clearance) ** 2
+    near = _distance_to(region)
+    for room in rooms:
+        valid = in_image & (room >= reach + clearance)
+        if valid.any():
+            y, x = np.unravel_index(int(np.argmin(np.where(valid, near, np.inf))), near.shape)
+            return int(x), int(y)
+    y, x = np.unravel_index(int(np.argmax(np.where(in_image, rooms[-1], -1.0))), near.shape)
+    return int(x), int(y)
+
+
 def badge_layout(labels: np.ndarray, marks: Iterable[int]) -> dict[int, Badge]:
     """Where each present mark's badge goes. Marks absent from `labels` get none (the region left the frame)."""
     height, width = labels.shape
     line, _, _ = _sizes(height, width)
-    layout = {}
+    edge, colour = outline_widths(height, width)
+    layout: dict[int, Badge] = {}
+    small: list[tuple[int, int, int]] = []
     for mark in marks:
         ys, xs = np.nonzero(labels == mark)
         if len(xs) == 0:
@@ -93,24 +158,31 @@ def badge_layout(labels: np.ndarray, marks: Iterable[int]) -> dict[int, Badge]:
         radius = int(np.ceil(np.hypot(w, h) / 2)) + 1
         outline = max(1, line // 2)
         reach = radius + outline
-        x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-        # A 1-px empty ring around the bounding box makes the crop exact and treats the image border as an edge.
-        mask = np.pad(labels[y0:y1, x0:x1] == mark, 1).astype(np.uint8)
-        distance = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        cols = np.arange(x0 - 1, x1 + 1)
-        rows = np.arange(y0 - 1, y1 + 1)
-        fits = ((rows >= reach) & (rows < height - reach))[:, None] & ((cols >= reach) & (cols < width - reach))[None]
-        if (distance * fits).max() > 0:
-            distance = distance * fits
-        row, col = np.unravel_index(int(np.argmax(distance)), distance.shape)
-        x = int(np.clip(cols[col], reach, width - 1 - reach))
-        y = int(np.clip(rows[row], reach, height - 1 - reach))
-        layout[mark] = Badge(x, y, radius, outline)
+        x, y, room = _inside_badge(labels, mark, xs, ys, reach)
+        if room >= reach and np.pi * reach**2 <= INSIDE_SHARE * len(xs):
+            layout[mark] = Badge(x, y, radius, outline)
+        else:
+            small.append((mark, radius, outline))
+    if small:
+        rooms = [_distance_to(labels > 0), _distance_to(np.isin(labels, [mark for mark, _, _ in small]))]
+        clearance = edge + colour + line  # the outline's width and a line's width of space
+        for mark, radius, outline in small:
+            region = labels == mark
+            x, y = _outside_centre(region, rooms, list(layout.values()), radius + outline, clearance)
+            ys, xs = np.nonzero(region)
+            nearest = int(np.argmin((xs - x) ** 2 + (ys - y) ** 2))
+            layout[mark] = Badge(x, y, radius, outline, anchor=(int(xs[nearest]), int(ys[nearest])))
     return layout
 
 
+def outline_colour(frame_rgb: np.ndarray, region: np.ndarray) -> tuple[int, int, int]:
+    """The inner stroke's colour: black or white, whichever contrasts more with the region's mean colour."""
+    return text_colour(frame_rgb[region].mean(axis=0))
+
+
 def draw_marks(frame_rgb: np.ndarray, labels: np.ndarray, marks: Iterable[int]) -> np.ndarray:
-    """A copy of the frame with each mark's region outlined in its colour and numbered on a badge.
+    """A copy of the frame with each mark's region outlined in its colour and numbered on a badge; the pixels of a
+    region whose badge is outside are left exactly as they were.
 
     `labels` is the (H, W) region-mark map of this frame: pixel value = mark number, 0 = no region.
     """
@@ -118,16 +190,32 @@ def draw_marks(frame_rgb: np.ndarray, labels: np.ndarray, marks: Iterable[int]) 
         raise ValueError(f"expected an (H, W, 3) uint8 frame matching labels {labels.shape}, got {frame_rgb.shape}")
     height, width = labels.shape
     line, _, _ = _sizes(height, width)
-    out = np.ascontiguousarray(frame_rgb).copy()
+    edge, colour = outline_widths(height, width)
+    frame = np.ascontiguousarray(frame_rgb)
+    out = frame.copy()
     layout = badge_layout(labels, marks)
-    for mark in layout:  # every outline first, so no outline crosses another region's badge
-        mask = (labels == mark).astype(np.uint8)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        cv2.drawContours(out, contours, -1, mark_colour(mark), line, cv2.LINE_AA)
+    protected = np.zeros(labels.shape, bool)
+    pad = edge + colour + 2
+    for mark, badge in layout.items():  # leader lines end under the outline, which closes round the object
+        if badge.anchor is not None:
+            cv2.line(out, (badge.x, badge.y), badge.anchor, BLACK, line + 2, cv2.LINE_AA)
+            cv2.line(out, (badge.x, badge.y), badge.anchor, mark_colour(mark), line, cv2.LINE_AA)
+    for mark, badge in layout.items():  # outlines before badges, so no outline crosses another region's badge
+        region = labels == mark
+        ys, xs = np.nonzero(region)
+        y0, y1 = max(0, ys.min() - pad), min(height, ys.max() + 1 + pad)
+        x0, x1 = max(0, xs.min() - pad), min(width, xs.max() + 1 + pad)
+        distance = _distance_to(region[y0:y1, x0:x1])  # 0.5 px of slack keeps diagonal neighbours in a stroke
+        window = out[y0:y1, x0:x1]
+        window[(distance > 0) & (distance <= edge + 0.5)] = outline_colour(frame, region)
+        window[(distance > edge + 0.5) & (distance <= edge + colour + 0.5)] = mark_colour(mark)
+        if badge.anchor is not None:
+            protected |= region
+    out[protected] = frame[protected]
     for mark, badge in layout.items():
         fill = mark_colour(mark)
         centre = (badge.x, badge.y)
-        cv2.circle(out, centre, badge.radius + badge.outline, BLACK, -1, cv2.LINE_AA)
+        cv2.circle(out, centre, badge.reach, BLACK, -1, cv2.LINE_AA)
         cv2.circle(out, centre, badge.radius, fill, -1, cv2.LINE_AA)
         w, h, scale, stroke = _text_box(mark, height, width)
         origin = (badge.x - w // 2, badge.y + (h + 1) // 2)

@@ -1,8 +1,8 @@
 """The `perceive` flow: segmentation, point tracking and depth over every clip, each run recorded once.
 
-Order per clip: segmentation (regions on the first frame, masks over time) -> tracking of points sampled in
-those regions -> depth. A backend named "none" skips that capability; a failed run is recorded with its error
-and the other clips go on.
+Order per clip: segmentation (regions on the first frame and those coming into view later, masks over time) ->
+tracking of points sampled in the first frame's regions -> depth. A backend named "none" skips that capability; a
+failed run is recorded with its error and the other clips go on.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def _segment(stage: Stage, clip: experts.ClipInput, backend: str, options: dict)
                     bbox=list(r["bbox"]),
                     area=r["area"],
                     score=r["score"],
+                    first_frame=r.get("first_frame", 0),
                 )
             )
 

@@ -30,8 +30,8 @@ def adjudication_title(project: str) -> str:
 
 def _task(client: ReviewClient, item: QuestionItem) -> dict:
     base, media = client.media_base(), item_media(item)
-    video, som = f"{base}/{media.clip}", f"{base}/{media.som}"
-    data = task_data(item.item_key, item.question, list(item.options), video, som, media.fps)
+    video, plain, som = f"{base}/{media.clip}", f"{base}/{media.plain}", f"{base}/{media.som}"
+    data = task_data(item.item_key, item.question, list(item.options), video, som, media.fps, plain)
     data.update(item_id=item.id, category=item.category)
     return {"data": data, "predictions": [prediction(item.answer_index)]}
 

@@ -36,13 +36,15 @@ class ClipInput:
 
 @dataclass
 class Region:
-    """A region proposed on the clip's first frame; `index` is its Set-of-Marks number (1-based)."""
+    """A region proposed on the clip's first frame, or on the frame where it first comes into view; `index` is its
+    Set-of-Marks number (1-based), regions that come into view later numbered after those of the first frame."""
 
     index: int
-    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) on the first frame
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) on frame `first_frame`
     area: int
     score: float = 1.0
     label: str | None = None
+    first_frame: int = 0  # the clip frame the region is first proposed on
 
 
 @dataclass

@@ -32,30 +32,33 @@ def _truth(clip: ClipInput) -> GroundTruth:
     return clip.ground_truth
 
 
-@register("segmenter", "oracle", version="2")
+@register("segmenter", "oracle", version="3")
 class OracleSegmenter:
-    """Regions are the objects visible on the first frame; masks are exact.
+    """Regions are the objects visible on the first frame, then those that come into view later, in the order they
+    appear (each on the first frame it covers `min_area` pixels); masks are exact.
 
-    Marks follow the scene's object order, which carries no spatial information: numbering left to right would let
-    "<obj_1> is left of <obj_2>" be answered from the text alone."""
+    Marks of the first frame follow the scene's object order, which carries no spatial information: numbering left
+    to right would let "<obj_1> is left of <obj_2>" be answered from the text alone."""
 
     def __init__(self, min_area: int = 64):
         self.min_area = min_area
 
     def segment(self, clip: ClipInput) -> SegmentationResult:
         truth = _truth(clip)
-        first = next(truth.masks())
-        candidates = []
-        for k in range(len(truth.classes)):
-            ys, xs = np.nonzero(first == k + 1)
-            if len(xs) >= self.min_area:
-                candidates.append((k, (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)))
+        found: dict[int, tuple[int, tuple[int, int, int, int], int]] = {}  # object -> (frame, bbox, area)
+        for t, mask in enumerate(truth.masks()):
+            counts = np.bincount(mask.ravel(), minlength=len(truth.classes) + 1)
+            for k in np.flatnonzero(counts[1:] >= self.min_area):
+                if int(k) not in found:
+                    ys, xs = np.nonzero(mask == k + 1)
+                    bbox = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+                    found[int(k)] = (t, bbox, int(counts[k + 1]))
         lookup = np.zeros(256, dtype=np.uint16)  # object label -> region mark
         regions = []
-        for mark, (k, bbox) in enumerate(candidates, start=1):
+        for mark, k in enumerate(sorted(found, key=lambda k: (found[k][0], k)), start=1):
             lookup[k + 1] = mark
-            area = int((first == k + 1).sum())
-            regions.append(Region(index=mark, bbox=bbox, area=area, label=truth.classes[k]))
+            frame, bbox, area = found[k]
+            regions.append(Region(index=mark, bbox=bbox, area=area, label=truth.classes[k], first_frame=frame))
         return SegmentationResult(regions=regions, masks=(lookup[m] for m in truth.masks()))
 
 

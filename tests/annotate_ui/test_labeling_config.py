@@ -22,8 +22,10 @@ def choice(name, value):
 
 def test_config_takes_media_frame_rate_and_answer_choices_from_the_task():
     root = ET.fromstring(labeling_config())
-    video = root.find(".//Video")
-    assert (video.get("value"), video.get("frameRate")) == ("$video", "$fps")
+    marked, plain = root.iter("Video")
+    assert (marked.get("value"), marked.get("frameRate")) == ("$video", "$fps")
+    assert (plain.get("value"), plain.get("frameRate")) == ("$plain_video", "$fps")
+    assert marked.get("sync") == plain.get("sync")  # the unmarked clip plays in step with the marked one
     assert root.find(".//Image").get("value") == "$som_image"
     choices = {c.get("name"): c for c in root.iter("Choices")}
     assert set(choices) == {r["from_name"] for r in prediction(0)["result"]}
@@ -34,18 +36,21 @@ def test_config_takes_media_frame_rate_and_answer_choices_from_the_task():
 
 @pytest.mark.parametrize("count", [4, 5])
 def test_task_offers_exactly_the_items_options_on_keys_1_to_n(count):
-    data = task_data("k", "Which moved?", list("abcde")[:count], "http://m/v.webm", "http://m/s.png", 10.0)
+    data = task_data(
+        "k", "Which moved?", list("abcde")[:count], "http://m/v.webm", "http://m/s.png", 10.0, "http://m/p.webm"
+    )
     assert data["answer_choices"] == [{"value": LETTERS[i], "hotkey": str(i + 1)} for i in range(count)]
     assert data["options_text"].splitlines()[-1] == f"({LETTERS[count - 1]}) {'abcde'[count - 1]}"
     assert (data["num_options"], data["fps"]) == (count, 10.0)
+    assert (data["video"], data["plain_video"]) == ("http://m/v.webm", "http://m/p.webm")
 
 
 def test_task_data_refuses_bad_counts_and_frame_rates():
     with pytest.raises(ValueError, match="item k: 6 options"):
-        task_data("k", "q", list("abcdef"), "v", "s", 10.0)
+        task_data("k", "q", list("abcdef"), "v", "s", 10.0, "p")
     for fps in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="item k: frame rate"):
-            task_data("k", "q", list("abcd"), "v", "s", fps)
+            task_data("k", "q", list("abcd"), "v", "s", fps, "p")
 
 
 def test_prediction_has_no_score():

@@ -72,16 +72,21 @@ def region(
     dynamic: bool = False,
     frame: int | None = None,
     span: str | None = None,
+    tracked: bool = True,
+    whole: bool = False,
 ) -> RegionFacts:
     """The region, if the facts may speak about it; else `Refuse` with the reason. `span` "video": the question
-    says "during the video", so the region must be seen from the first to the last frame."""
+    says "during the video", so the region must be seen from the first to the last frame. `tracked` False: the
+    question reads only when the region is in view (its masks), so untracked regions -- those that come into view
+    after the first frame, where the tracks start -- may be asked about. `whole`: the question needs the object's
+    centre, which is a guess for a region cut by the image border on every frame it is seen on."""
     if metric and not facts.metric:
         raise Refuse("depth is not metric")
     try:
         found = facts.region(mark)
     except KeyError:
         raise Refuse(f"no region {token(mark)}") from None
-    if found.reliability < config.min_reliability:
+    if tracked and found.reliability < config.min_reliability:
         raise Refuse("region unreliable", reliability=found.reliability)
     if found.visible[0] and found.area0 < config.min_area_px:  # area0 means nothing for a region not yet in view
         raise Refuse("region too small", area0=found.area0)
@@ -91,6 +96,8 @@ def region(
         raise Refuse("region track jumps (a failed fit on some frames)")
     if frame is not None and not kin.seen(found)[frame]:
         raise Refuse("region not visible on the frame asked about", frame=frame)
+    if whole and not (kin.seen(found) & ~np.asarray(found.truncated, bool)).any():
+        raise Refuse("region never seen whole (cut by the image border on every frame): its centre is a guess")
     if span == "video" and not kin.covers_clip(found):
         raise Refuse("region not in view through the whole video")
     return found

@@ -13,7 +13,12 @@ from flows.generate.questions.common import Refuse, answer, eligible, evaluator,
 from flows.generate.questions.rotation import turning
 
 CATEGORY = "C"
-CHECKS = {"moving": {"metric": True, "dynamic": True}, "turning": {"dynamic": True}, "leaving": {}, "entering": {}}
+CHECKS = {
+    "moving": {"metric": True, "dynamic": True},
+    "turning": {"dynamic": True},
+    "leaving": {"tracked": False},  # in view or not is read from the masks alone
+    "entering": {"tracked": False},
+}
 TEMPLATES = {
     "moving": (
         "How many of {objects} move during the video?",

@@ -47,7 +47,7 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     queries = []
     for when in kin.WHEN:
         frame = kin.frame_at(facts, when)
-        marks = eligible(facts, config, metric=True, frame=frame)
+        marks = eligible(facts, config, metric=True, frame=frame, whole=True)
         params = (("when", when),)
         for kind, subjects in (("camera_distance", [(m,) for m in marks]), ("gap", itertools.combinations(marks, 2))):
             queries += [Query(CATEGORY, kind, s, params) for s in subjects if new_moment(facts, when, s, config)]
@@ -73,7 +73,7 @@ def _height(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluatio
 
 def _camera_distance(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
     frame = kin.frame_at(facts, query.param("when"))
-    a = region(facts, query.marks[0], config, metric=True, frame=frame)
+    a = region(facts, query.marks[0], config, metric=True, frame=frame, whole=True)
     error = kin.scale_error(facts, a)
     value = kin.distance_to_camera(facts, a, frame)
     return answer(value, {"distance too uncertain": numeric_margin(error, config)}, frame=frame, relative_error=error)
@@ -90,7 +90,7 @@ def gap(facts: ClipFacts, a: RegionFacts, b: RegionFacts, frame: int, config: Ge
 
 def _gap(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation:
     frame = kin.frame_at(facts, query.param("when"))
-    a, b = (region(facts, m, config, metric=True, frame=frame) for m in query.marks)
+    a, b = (region(facts, m, config, metric=True, frame=frame, whole=True) for m in query.marks)
     value, margin = gap(facts, a, b, frame, config)
     return answer(value, {"distance too uncertain": margin}, frame=frame)
 

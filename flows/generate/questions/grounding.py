@@ -45,7 +45,7 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
     rng, n, subjects, queries = propose_rng(facts, config, CATEGORY), config.num_options, [], []
     for when in kin.WHEN:
         frame = kin.frame_at(facts, when)
-        marks = eligible(facts, config, metric=True, frame=frame)
+        marks = eligible(facts, config, metric=True, frame=frame, whole=True)
         if not new_moment(facts, when, marks, config):  # nothing changed since the start: the same items again
             continue
         for target in marks if len(marks) >= n - 1 else ():
@@ -61,7 +61,7 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
 
 def _regions(query: Query, facts: ClipFacts, config: GenerateConfig):
     frame = kin.frame_at(facts, query.param("when"))
-    regions = [region(facts, m, config, metric=True, frame=frame) for m in query.marks]
+    regions = [region(facts, m, config, metric=True, frame=frame, whole=True) for m in query.marks]
     tolerance = config.distance_margin + 2 * max(kin.depth_error(facts, r, frame) for r in regions)
     return frame, regions, tolerance
 

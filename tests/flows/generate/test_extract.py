@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from flows.artifacts import ArtifactStore
-from flows.generate.extract import facts_from_experts, facts_from_truth, match_regions, yaw_deg
+from flows.generate.extract import (
+    facts_from_experts,
+    facts_from_truth,
+    match_regions,
+    match_regions_in_clip,
+    yaw_deg,
+)
 from flows.ingest.scene_spec import CameraSpec, ObjectSpec, SceneSpec
 from flows.ingest.synthetic import render_scene, yaw_matrix
 from flows.ingest.truth import load_truth
@@ -87,7 +93,7 @@ class Scene:
         )
         self.seconds = time.perf_counter() - started
         truth = self.truth()
-        mapping = match_regions(first_labels, next(truth.masks()))
+        mapping = match_regions_in_clip(OracleSegmenter(min_area=min_area).segment(clip).masks, truth.masks())
         return experts, facts_from_truth(truth, self.timestamps, mapping), mapping
 
 

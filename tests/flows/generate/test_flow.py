@@ -57,7 +57,8 @@ def test_oracle_labels_match_ground_truth(prefect_harness, r4d_env):
 
 
 def assert_review_clips(session, items, store):
-    """Each clip's marked review video: VP8 at a constant rate, one frame per clip frame, marks as on the SoM."""
+    """Each clip's marked review video: VP8 at a constant rate, one frame per clip frame, marks as on the SoM; and
+    its unmarked twin, frame for frame the clip as filmed."""
     for clip_id in {item.clip_id for item in items}:
         item = next(i for i in items if i.clip_id == clip_id)
         clip = session.get(Clip, clip_id)
@@ -70,3 +71,15 @@ def assert_review_clips(session, items, store):
         png = np.frombuffer(store.get_bytes(item.som_image_artifact), np.uint8)
         som = cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         assert first.shape == som.shape and np.abs(first - som).mean() < 6  # the same marks, lossy-encoded
+        plain = item.provenance["plain_clip"]
+        plain_path = store.local_path(plain["artifact"])
+        assert (
+            (plain["frames"], plain["fps"])
+            == (review["frames"], review["fps"])
+            == (probe(plain_path).num_frames, plain["fps"])
+        )
+        source = next(iter_frames(store.local_path(clip.video.video_artifact), clip.frame_indices[:1])).astype(float)
+        unmarked = next(iter_frames(plain_path, [0])).astype(float)
+        height, width = unmarked.shape[:2]
+        assert np.abs(unmarked - source[:height, :width]).mean() < 3  # as filmed, lossy-encoded ...
+        assert np.abs(first - source[:height, :width]).mean() > np.abs(unmarked - source[:height, :width]).mean()

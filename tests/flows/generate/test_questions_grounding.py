@@ -63,3 +63,14 @@ def test_a_region_out_of_view_at_that_moment_is_refused():
     gone = region(3, (1, -6), visible=[True] * 30 + [False] * 10)
     evaluation = ask(grounding, clip(*ROW[:2], gone), "at_distance", 1, 2, 3, when="end", metres=13.0)
     assert evaluation.value is None and "not visible" in evaluation.reason
+
+
+def test_a_region_never_seen_whole_has_no_distance():
+    """A car cut by the image border on every frame: the centre of its visible part is not the car's (0.5 m off on
+    a 4.5 m car), so no distance is asked about it; cut off on one frame only, the other frames place it."""
+    cut = region(4, (3, 3), truncated=np.ones(40, bool))
+    facts = clip(*ROW[:3], cut, region(5, (-2.5, 1)))
+    assert "never seen whole" in ask(grounding, facts, "at_distance", 1, 2, 4, when="start", metres=7.7).reason
+    assert all(4 not in query.marks for query, _ in answered(grounding, facts, CONFIG))
+    once = region(4, (3, 3), truncated=np.arange(40) == 0)
+    assert ask(grounding, clip(*ROW[:3], once), "at_distance", 1, 2, 4, when="start", metres=7.7).value == "<obj_4>"

@@ -18,8 +18,11 @@ from flows.generate.config import GenerateConfig
 from flows.generate.questions.base import pick
 from flows.generate.questions.false_premise import FALSE_PREMISE
 from flows.generate.questions.grounding import ABOUT, NONE
+from flows.generate.som import badge_layout, draw_marks
 from flows.ingest.scene_spec import ObjectSpec, SceneSpec, load_scene_spec
+from flows.ingest.video_io import iter_frames
 from model.experts import registry
+from model.experts.oracle import OracleSegmenter
 from tests.flows.generate.test_extract import Scene
 
 SCENES = sorted((Path(__file__).parent / "scenes").glob("*.yaml"))
@@ -249,3 +252,34 @@ def test_every_item_agrees_with_the_hand_answer(scene, tracker):
     assert result.candidates or tracker != "oracle", result.refused  # oracle tracks always yield items
     if not any(o.speed or o.yaw_rate_deg for o in scene.spec.objects) and not scene.spec.camera.moving:
         assert not repeats, repeats  # a still scene: nothing asked at the start is asked again at the end
+
+
+@pytest.mark.slow
+def test_objects_that_come_into_view_later_are_marked_where_they_appear(tmp_path):
+    """entering.yaml: the dog and the person come into view at about 1.5 s. Each gets a mark numbered after the
+    first frame's, from the frame it appears on (the spec's first visible frame, give or take the pixels a mark
+    needs), is drawn there in the marked clip and not before, and is counted among the objects that enter."""
+    spec = load_scene_spec(Path(__file__).parent / "scenes" / "entering.yaml")
+    scene = Scene(spec, tmp_path)
+    hand = Hand(spec)
+    regions = OracleSegmenter().segment(scene.clip()).regions
+    experts, _, mapping = scene.facts()
+    first = [r.index for r in regions if r.first_frame == 0]
+    late = {r.index: r for r in regions if r.first_frame > 0}
+    entering = {k for k, o in enumerate(spec.objects) if hand.frames(o)[0] > 0}
+    assert {mapping[m] for m in late} == entering and len(entering) == 2
+    assert min(late) > max(first)  # numbered after the first frame's regions
+    for mark, region in late.items():
+        appears = hand.frames(spec.objects[mapping[mark]])[0]
+        assert appears <= region.first_frame <= appears + 3, (mark, region.first_frame, appears)
+        assert 1.2 <= hand.t[appears] <= 1.8  # the scene does what it says
+    labels = list(OracleSegmenter().segment(scene.clip()).masks)
+    for mark, region in late.items():
+        before, at = labels[region.first_frame - 1], labels[region.first_frame]
+        assert mark not in badge_layout(before, [mark]) or (before == mark).sum() < 64
+        assert mark in badge_layout(at, [mark])
+        frame = next(iter_frames(scene.video, [region.first_frame]))
+        assert (draw_marks(frame, at, [mark]) != frame).any(axis=2).sum() > 50  # its mark is drawn there
+    counted = [c for c in generate_candidates(experts, CONFIG).candidates if c.query.kind == "entering"]
+    assert counted and all(set(late) <= set(c.query.marks) for c in counted)
+    assert all(c.options[c.answer_index] == str(len(entering)) for c in counted)

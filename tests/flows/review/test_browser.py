@@ -58,13 +58,20 @@ def test_reviewer_accepts_preselected_answer_with_one_keystroke(review_env, labe
     assert "/user/login" not in page.url, "login failed"
 
     media = []  # what our media endpoint served to the browser
-    page.on("response", lambda r: media.append(r.url.rsplit(".", 1)[-1]) if "/media/" in r.url and r.ok else None)
+    page.on("response", lambda r: media.append(r.url) if "/media/" in r.url and r.ok else None)
     page.goto(f"{label_studio.url}/projects/{project_id}/data?labeling=1")  # "Label all tasks": the next one
     page.wait_for_selector("video", state="attached", timeout=90_000)
-    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=60_000)  # clip decoded
+    both = "[...document.querySelectorAll('video')].filter(v => v.readyState >= 1).length == 2"
+    page.wait_for_function(both, timeout=60_000)  # the marked clip and the unmarked one, both decoded
     page.wait_for_function("[...document.images].some(i => i.naturalWidth > 0)", timeout=60_000)  # SoM drawn
     page.get_by_text("Answer corrected").first.wait_for(timeout=30_000)
-    assert {"webm", "png"} <= set(media)
+    assert {"webm", "png"} <= {url.rsplit(".", 1)[-1] for url in media}
+    shown = page.evaluate("[...document.querySelectorAll('video')].map(v => v.currentSrc || v.src)")
+    with db.session_scope(url) as session:
+        task_items = session.scalars(select(QuestionItem).where(QuestionItem.ls_task_id.is_not(None))).all()
+        clips = {i.provenance["review_clip"]["artifact"]: i.provenance["plain_clip"]["artifact"] for i in task_items}
+    marked, plain = (src.rsplit("/", 1)[-1] for src in shown)
+    assert clips.get(marked) == plain and marked != plain  # the task's own unmarked clip beside its marked one
 
     page.keyboard.press("Control+Enter")  # the only keystroke: the machine's answer and "Correct" are preselected
 

@@ -12,7 +12,7 @@ from db.models import Clip, QuestionItem
 from flows.generate.config import GenerateConfig
 from flows.generate.quality import measure_quality
 from flows.generate.questions.base import CATEGORIES
-from flows.ingest.config import SyntheticScenes
+from flows.ingest.config import ClipSampling, SyntheticScenes
 from flows.ingest.video_io import iter_frames, probe
 from flows.perceive.config import ExpertChoice
 from flows.pipeline import pipeline
@@ -45,6 +45,16 @@ def test_pipeline_generates_items_once(prefect_harness, r4d_env):
         assert session.scalar(select(func.count()).select_from(QuestionItem)) == questions["stored"]
 
 
+def test_clips_cut_from_a_scene_get_their_own_unmarked_clip(prefect_harness, r4d_env):
+    scene = SyntheticScenes(count=1, seed=101, num_frames=24, width=240, height=180)
+    result = pipeline(synthetic=scene, sampling=ClipSampling(clip_seconds=1.0), experts_choice=ORACLE)
+    assert result["questions"]["clips"] >= 2
+    with db.session_scope(r4d_env["database_url"]) as session:
+        items = session.scalars(select(QuestionItem)).all()
+        assert len({i.provenance["plain_clip"]["artifact"] for i in items}) == len({i.clip_id for i in items}) >= 1
+        assert_review_clips(session, items, open_stage().store)
+
+
 @pytest.mark.slow
 def test_oracle_labels_match_ground_truth(prefect_harness, r4d_env):
     scenes = SyntheticScenes(count=8, seed=200, num_frames=30, width=240, height=180)
@@ -73,6 +83,8 @@ def assert_review_clips(session, items, store):
         assert first.shape == som.shape and np.abs(first - som).mean() < 6  # the same marks, lossy-encoded
         plain = item.provenance["plain_clip"]
         plain_path = store.local_path(plain["artifact"])
+        whole = clip.video.kind == "synthetic" and list(clip.frame_indices) == list(range(clip.video.num_frames))
+        assert (plain["artifact"] == clip.video.video_artifact) == whole  # a rendered scene's own video is reused
         assert (
             (plain["frames"], plain["fps"])
             == (review["frames"], review["fps"])

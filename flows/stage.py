@@ -37,9 +37,16 @@ def open_stage() -> Stage:
 
 
 def done_clips(stage: Stage, video_ids: list[int] | None = None, clip_ids: list[int] | None = None) -> list[int]:
-    """Ids of the clips of successfully ingested videos, in order; only of `video_ids` / `clip_ids` when given."""
+    """Ids of the clips of successfully ingested videos, only of `video_ids` / `clip_ids` when given; in content
+    order (source, then time), never id order: ids depend on which concurrent run got there first, and generate's
+    run-level choices (balancing) follow this order."""
     with db.session_scope(stage.database_url) as session:
-        query = select(Clip.id).join(Video).where(Video.status == Status.DONE).order_by(Clip.id)
+        query = (
+            select(Clip.id)
+            .join(Video)
+            .where(Video.status == Status.DONE)
+            .order_by(Video.source_key, Clip.start_s, Clip.clip_key)
+        )
         if video_ids is not None:
             query = query.where(Clip.video_id.in_(video_ids))
         if clip_ids is not None:

@@ -21,6 +21,7 @@ class Candidate:
     query: Query
     evaluation: Evaluation
     rendered: Rendered
+    clip_seed: int = 0  # ClipFacts.clip_seed
 
     @property
     def category(self) -> str:
@@ -65,7 +66,7 @@ class ClipCandidates:
 
 def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandidates:
     """Every question the facts can answer with a safe margin; the rest is counted by reason, never asked."""
-    rng = np.random.default_rng([config.seed, facts.clip_id or 0])
+    rng = np.random.default_rng([config.seed, facts.clip_seed])
     out = ClipCandidates([], Counter(), Counter())
     for category, module in MODULES.items():
         for query in module.propose(facts, config):
@@ -75,7 +76,7 @@ def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandida
                 out.refused[(category, evaluation.reason or "margin below 1")] += 1
                 continue
             rendered = module.render(query, evaluation, rng, config)
-            out.candidates.append(Candidate(facts.clip_id, query, evaluation, rendered))
+            out.candidates.append(Candidate(facts.clip_id, query, evaluation, rendered, facts.clip_seed))
     if not out.candidates:
         out.why_empty = why_no_items(facts, out.refused, config)
     return out
@@ -111,7 +112,7 @@ def reweight_distractors(candidates: list[Candidate], config: GenerateConfig) ->
         if not isinstance(c.evaluation.value, str):
             out.append(c)
             continue
-        rng = np.random.default_rng([config.seed, c.clip_id or 0, i])
+        rng = np.random.default_rng([config.seed, c.clip_seed, i])
         out.append(replace(c, rendered=MODULES[c.category].render(c.query, c.evaluation, rng, weighted)))
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,12 @@ class ClipEvidence:
     @property
     def backends(self) -> str:
         return "/".join(self.runs[k].backend for k in ("segmenter", "tracker", "depth"))
+
+
+def clip_seed(clip_key: str) -> int:
+    """The seed of a clip's random choices (distractors, sampling): from its content key, the same in every
+    process and database."""
+    return zlib.crc32(clip_key.encode())
 
 
 def find_evidence(stage: Stage, clip_id: int, segmenter: str, tracker: str, depth: str) -> ClipEvidence | None:
@@ -89,6 +96,7 @@ def expert_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts:
         metric=depth_meta["metric"],
         depth_noise=depth_meta.get("relative_noise", DEFAULT_DEPTH_NOISE),
     )
+    facts.clip_seed = clip_seed(evidence.clip_key)
     facts.rotation_known = registry.backend("tracker", evidence.runs["tracker"].backend).follows_rotation
     facts.provenance = {
         kind: {"run_id": run.id, "backend": run.backend, "run_key": run.run_key} for kind, run in evidence.runs.items()
@@ -105,5 +113,5 @@ def truth_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts | None:
     seg = stage.store.get_json(evidence.runs["segmenter"].output_artifact)
     mapping = match_regions_in_clip(stage.store.iter_frames(seg["masks"]), truth.masks())
     facts = facts_from_truth(truth, evidence.timestamps, mapping)
-    facts.clip_id = evidence.clip_id
+    facts.clip_id, facts.clip_seed = evidence.clip_id, clip_seed(evidence.clip_key)
     return facts

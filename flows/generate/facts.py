@@ -38,6 +38,7 @@ class ClipFacts:
     source: str = "experts"  # experts | truth
     rotation_known: bool = True  # False: the tracks do not follow turning surfaces, rotation is not asked
     provenance: dict = field(default_factory=dict)  # expert run ids / backends behind the facts
+    clip_seed: int = 0  # from the clip's content key, never its database id: concurrent runs word items alike
 
     def region(self, mark: int) -> RegionFacts:
         for region in self.regions:

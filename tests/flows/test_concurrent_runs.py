@@ -54,7 +54,10 @@ def stored(url: str) -> dict:
             "clips": sorted(session.scalars(select(Clip.clip_key))),
             "expert_runs": sorted(session.execute(select(ExpertRun.kind, ExpertRun.run_key, ExpertRun.status)).all()),
             "regions": session.scalar(select(func.count()).select_from(Region)),
-            "items": sorted(session.scalars(select(QuestionItem.item_key))),
+            "items": sorted(
+                (item.item_key, item.question, tuple(item.options), item.answer_index)
+                for item in session.scalars(select(QuestionItem))
+            ),
         }
 
 
@@ -79,3 +82,15 @@ def test_two_concurrent_pipelines_store_what_one_run_stores(database_url, tmp_pa
         assert session.scalar(select(func.count()).select_from(WorkClaim)) == 0  # no claim left behind
         assert all(status == Status.DONE for status in session.scalars(select(ExpertRun.status)))
     assert sum(output.count("rendered scene") for output in outputs) == SCENES  # each scene rendered once
+
+
+@pytest.mark.slow
+def test_items_do_not_depend_on_database_ids(tmp_path, spec_args, single_run):
+    """Concurrent runs number videos and clips in whatever order they finish them: the same scenes ingested in
+    the other order (other ids) must give the same items, word for word."""
+    pairs = [spec_args[i : i + 2] for i in range(0, len(spec_args), 2)]
+    data_dir = tmp_path / "reversed"
+    data_dir.mkdir()
+    url = f"sqlite:///{data_dir / 'r4d.db'}"
+    finish([start_pipeline([arg for pair in reversed(pairs) for arg in pair], data_dir, url)])
+    assert stored(url) == single_run

@@ -128,7 +128,7 @@ def eligible(facts: ClipFacts, config: GenerateConfig, **checks) -> list[int]:
 
 def propose_rng(facts: ClipFacts, config: GenerateConfig, category: str) -> np.random.Generator:
     """Deterministic per clip and category, so proposing twice gives the same queries."""
-    return np.random.default_rng([config.seed, facts.clip_id or 0, zlib.crc32(category.encode())])
+    return np.random.default_rng([config.seed, facts.clip_seed, zlib.crc32(category.encode())])
 
 
 def dominant(components: Mapping[str, float], threshold: float, noise: float) -> tuple[str, float, list[str]]:

@@ -21,7 +21,7 @@ def benchmark(
     name: Annotated[str, typer.Option(help="Release name, e.g. r4d-bench.")],
     version: Annotated[str, typer.Option(help="Version X.Y.Z; an existing one is never overwritten.")],
     category: Annotated[list[str] | None, typer.Option(help="Category code to include (repeatable).")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="verified and/or corrected (repeatable).")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="verified, corrected, truth_verified (repeatable).")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Video kind: file, synthetic, imported.")] = None,
     reviewed_after: Annotated[datetime | None, typer.Option(help="Items settled at or after this time.")] = None,
     reviewed_before: Annotated[datetime | None, typer.Option(help="Items settled before this time.")] = None,

@@ -159,3 +159,15 @@ def review_serve(
 
     _check_label_studio()
     uvicorn.run(build_app(), host=host, port=port)
+
+
+@app.command("truth")
+def review_truth(
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many items.")] = None,
+):
+    """Mark candidate items of synthetic scenes `truth_verified` where the scene's exact truth gives their answer
+    (no annotators; never counted as human verification). The rest stay candidates; every check is recorded."""
+    from flows.review.truth import review_truth as truth_flow
+
+    console.print(truth_flow(categories=category, limit=limit))

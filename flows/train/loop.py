@@ -1,6 +1,7 @@
 """The training loop of 4D-RGPT, free of Prefect: read it top to bottom.
 
-SFT on the answer letter, plus P4D when asked. Frozen parts run once per example before the loop (the vision
+SFT on the answer letter, plus P4D when asked (its explicit targets the teacher's outputs, or the synthetic
+scenes' exact signals). Frozen parts run once per example before the loop (the vision
 encoder's features, the teacher's latents and decoded signals), so each step costs only projector + LLM (+ the
 P4D decoder and the teacher's frozen heads). Batches depend only on (seed, step), and checkpoints hold weights,
 optimiser, scheduler and random state, so a run killed and resumed takes exactly the steps it would have taken.
@@ -74,7 +75,18 @@ def teacher_frames(example: Example, teacher) -> torch.Tensor:
     return F.interpolate(frames, size=(teacher.image_size,) * 2, mode="bilinear", align_corners=False)
 
 
-def train(config: TrainConfig, examples: list[Example], log=print) -> TrainResult:
+def explicit_targets(example: Example, latents: dict, teacher, config: TrainConfig, truth) -> dict:
+    """What L_ED matches for one clip: the teacher's decoded outputs, or (`p4d_targets` truth) the exact signals
+    from `truth(example, picks, size, grid)` on the teacher's frames."""
+    if config.p4d_targets == "teacher":
+        return {k: v[0] for k, v in teacher.decode(latents[teacher.head_layer]).items()}
+    if truth is None:
+        raise ValueError("p4d_targets truth needs the synthetic scenes' truth: run through the train flow")
+    picks = sample_indices(len(example.frames), teacher.num_frames)
+    return truth(example, picks, teacher.image_size, teacher.grid()[1])
+
+
+def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -> TrainResult:
     # -- processes: one, or several under torchrun (RANK / WORLD_SIZE set) ------------------------------------
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed and not dist.is_initialized():
@@ -106,8 +118,7 @@ def train(config: TrainConfig, examples: list[Example], log=print) -> TrainResul
             for e in examples:
                 latents = teacher.encode(teacher_frames(e, teacher)[None])
                 wanted = {i: latents[i][0] for i in p4d.layers}
-                signals = {k: v[0] for k, v in teacher.decode(latents[teacher.head_layer]).items()}
-                targets.append((wanted, signals))
+                targets.append((wanted, explicit_targets(e, latents, teacher, config, truth)))
 
     # -- resume from the latest checkpoint ----------------------------------------------------------------------
     out = Path(config.out_dir)
@@ -120,6 +131,8 @@ def train(config: TrainConfig, examples: list[Example], log=print) -> TrainResul
     # -- the loop -----------------------------------------------------------------------------------------------
     student.train()
     checkpoint = out / (out / LATEST).read_text().strip() if (out / LATEST).is_file() else None
+    if config.steps == 0 and rank == 0:  # the untrained student: the zero-shot baseline
+        checkpoint = save_training_state(out, 0, config, student, tokenizer, p4d, optimiser, schedule)
     for step in range(start, config.steps):
         mine = batch_indices(config.seed, step, len(examples), config.batch_size)[rank::world]
         batch = processor.collate([encoded[i] for i in mine])

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from flows.train.teacher import TeacherTrainConfig, train_teacher
+from flows.train.config import TeacherTrainConfig
+from flows.train.teacher import train_teacher
 from model.teachers import TeacherUnavailable, load_teacher
 from model.teachers.tiny import TinyTeacherConfig, TinyVideoTeacher
 

@@ -54,7 +54,7 @@ def benchmark(
 
 @app.command("checkpoint")
 def checkpoint(
-    path: Annotated[Path, typer.Argument(help="A training checkpoint folder (step-N of `r4d train student`).")],
+    path: Annotated[Path, typer.Argument(help="A training checkpoint folder (step-N of `r4d train`).")],
     name: Annotated[str, typer.Option(help="Release name, e.g. 4d-rgpt-mini.")],
     version: Annotated[str, typer.Option(help="Version X.Y.Z; an existing one is never overwritten.")],
     evaluation: Annotated[Path | None, typer.Option(help="JSON of evaluation columns for the model card.")] = None,

@@ -36,16 +36,22 @@ def count(url: str, model) -> int:
 
 
 def test_configs_are_shipped():
-    assert {path.name.split("-")[0] for path in CONFIGS} >= {"pipeline", "perceive", "quality"}
+    assert {path.name.split("-")[0] for path in CONFIGS} >= {"pipeline", "perceive", "quality", "train"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
-def test_shipped_config_runs(prefect_harness, sqlite_env, path):
+def test_shipped_config_runs(prefect_harness, sqlite_env, path, tmp_path):
     verb = path.name.split("-")[0]
+    extra = []
     if verb == "perceive":  # something to perceive first
         assert runner.invoke(app, ["ingest", "--synthetic", "1", "--frames", "8"]).exit_code == 0
-    result = runner.invoke(app, [verb, "--config", str(path)])
+    if verb == "train":  # items to train on, confirmed by their scenes' truth; the run folder outside the repository
+        made = runner.invoke(app, ["pipeline", "--synthetic", "2", "--frames", "24", "--seed", "300"])
+        assert made.exit_code == 0, made.output
+        assert runner.invoke(app, ["review", "truth"]).exit_code == 0
+        extra = ["--out-dir", str(tmp_path / "run")]
+    result = runner.invoke(app, [verb, "--config", str(path), *extra])
     assert result.exit_code == 0, result.output
     if verb == "pipeline":
         assert count(sqlite_env, QuestionItem) > 0
@@ -53,6 +59,10 @@ def test_shipped_config_runs(prefect_harness, sqlite_env, path):
         assert count(sqlite_env, ExpertRun) == 1  # the tracker only: segmentation and depth are off
     if verb == "quality":
         assert "overall accuracy" in result.output
+    if verb == "train":
+        assert (
+            "2 steps on 4 items" in result.output and (tmp_path / "run" / "step-000002" / "model.safetensors").is_file()
+        )
 
 
 def test_options_override_the_config_file(sqlite_env, tmp_path, monkeypatch):

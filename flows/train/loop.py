@@ -109,6 +109,13 @@ def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -
     optimiser = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: lr_factor(s, config.steps, config.warmup))
 
+    if config.steps == 0:  # the untrained student, the zero-shot baseline: nothing to compute
+        out = Path(config.out_dir)
+        checkpoint = (
+            save_training_state(out, 0, config, student, tokenizer, p4d, optimiser, schedule) if rank == 0 else None
+        )
+        return TrainResult(checkpoint=checkpoint, steps=0, first_loss=None, last_loss=None)
+
     # -- what never changes, computed once: frozen features, teacher latents and signals, token ids ------------
     with torch.no_grad():
         features = [student.encode_frames(frames_tensor(e.frames, e.som_image)[None])[0] for e in examples]
@@ -131,8 +138,6 @@ def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -
     # -- the loop -----------------------------------------------------------------------------------------------
     student.train()
     checkpoint = out / (out / LATEST).read_text().strip() if (out / LATEST).is_file() else None
-    if config.steps == 0 and rank == 0:  # the untrained student: the zero-shot baseline
-        checkpoint = save_training_state(out, 0, config, student, tokenizer, p4d, optimiser, schedule)
     for step in range(start, config.steps):
         mine = batch_indices(config.seed, step, len(examples), config.batch_size)[rank::world]
         batch = processor.collate([encoded[i] for i in mine])

@@ -40,10 +40,12 @@ SIZES = {
         "teacher_scenes": 16,
         "teacher_held_out": 4,
         "teacher_steps": 300,
+        "max_items": None,
+        "eval_tokens": 8,
     },
     "small": {
         "train_scenes": 3,
-        "eval_scenes": 2,
+        "eval_scenes": 1,
         "frames": 24,
         "steps": 3,
         "batch_size": 2,
@@ -51,6 +53,8 @@ SIZES = {
         "teacher_scenes": 3,
         "teacher_held_out": 2,
         "teacher_steps": 20,
+        "max_items": 16,
+        "eval_tokens": 4,
     },
 }
 EVAL_SEED, TEACHER_SEED = 10_000, 20_000
@@ -121,6 +125,8 @@ def run_arm(name: str, out: Path, release: Path, teacher: Path, size: dict, lr: 
         "lr": lr,
         "seed": seed,
         "checkpoint_every": max(size["steps"], 1),
+        "max_items": size["max_items"],
+        "eval_max_new_tokens": size["eval_tokens"],
         "eval_release": release,
         "teacher_weights": teacher,
         **ARMS[name],

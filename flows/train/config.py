@@ -57,6 +57,7 @@ class TrainConfig(BaseModel, extra="forbid"):
     checkpoint_every: int = Field(50, ge=1, description="Steps between checkpoints (the last step always saves).")
     resume: bool = Field(True, description="Continue from the run folder's latest checkpoint when there is one.")
     eval_batch_size: int = Field(4, ge=1, description="Items per model call in the final evaluation.")
+    eval_max_new_tokens: int = Field(16, ge=1, description="Tokens the student may write per answer when evaluated.")
 
     @field_validator("p4d_targets")
     @classmethod

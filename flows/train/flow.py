@@ -58,7 +58,11 @@ def evaluate_checkpoint(config: TrainConfig, checkpoint: Path) -> dict:
     from flows.evaluate.flow import evaluate
 
     settings = EvaluateConfig(
-        model="4d-rgpt", weights=str(checkpoint), frames=config.num_frames, batch_size=config.eval_batch_size
+        model="4d-rgpt",
+        weights=str(checkpoint),
+        frames=config.num_frames,
+        batch_size=config.eval_batch_size,
+        max_new_tokens=config.eval_max_new_tokens,
     )
     return evaluate(str(config.eval_release), settings)
 

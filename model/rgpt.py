@@ -151,11 +151,16 @@ def smollm2_cache() -> Path:
 
 
 def load_llm(config: RGPTConfig):
+    from safetensors.torch import load_model, save_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     cache = smollm2_cache() if config.llm == "smollm2-135m" else None
-    if cache is not None and (cache / "config.json").is_file():
-        return AutoModelForCausalLM.from_pretrained(cache, dtype=torch.float32), AutoTokenizer.from_pretrained(cache)
+    if cache is not None and (cache / WEIGHTS).is_file():  # rebuilt as checkpoints are (load_student)
+        from transformers import AutoConfig
+
+        llm = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cache), dtype=torch.float32)
+        load_model(llm, cache / WEIGHTS)
+        return llm, AutoTokenizer.from_pretrained(cache)
     source, kwargs = llm_source(config)
     tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
     llm = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **kwargs)
@@ -165,7 +170,8 @@ def load_llm(config: RGPTConfig):
 
         cache.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
-        llm.save_pretrained(scratch)
+        llm.config.save_pretrained(scratch)  # (transformers refuses save_pretrained on a GGUF-loaded model)
+        save_model(llm, str(scratch / WEIGHTS))
         tokenizer.save_pretrained(scratch)
         try:
             scratch.rename(cache)

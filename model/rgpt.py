@@ -173,6 +173,7 @@ def load_llm(config: RGPTConfig):
         llm.config.save_pretrained(scratch)  # (transformers refuses save_pretrained on a GGUF-loaded model)
         save_model(llm, str(scratch / WEIGHTS))
         tokenizer.save_pretrained(scratch)
+        scratch.chmod(0o755)  # mkdtemp made it private
         try:
             scratch.rename(cache)
         except OSError:  # another process got there first: theirs is the same

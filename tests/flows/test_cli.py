@@ -14,6 +14,7 @@ from flows.generate.config import GenerateStage, QualityConfig
 from flows.ingest.config import IngestConfig
 from flows.perceive.config import ExpertChoice
 from flows.pipeline import PipelineConfig
+from flows.train.config import TeacherTrainConfig, TrainConfig
 
 runner = CliRunner()
 
@@ -24,6 +25,8 @@ def verbs(group, prefix: tuple[str, ...] = ()) -> dict:
     for name, command in group.commands.items():
         if hasattr(command, "commands"):
             found.update(verbs(command, (*prefix, name)))
+            if command.invoke_without_command:  # the group runs a verb of its own (`r4d train`)
+                found[(*prefix, name)] = command
         else:
             found[(*prefix, name)] = command
     return found
@@ -36,6 +39,8 @@ CONFIGS = {
     ("generate",): GenerateStage,
     ("quality",): QualityConfig,
     ("pipeline",): PipelineConfig,
+    ("train",): TrainConfig,
+    ("train", "teacher"): TeacherTrainConfig,
 }
 
 
@@ -56,7 +61,7 @@ def test_the_map_mounts_every_stage():
     }
     assert {path[0] for path in ALL} == expected
     assert {p for p in ALL if p[0] == "review"} == {
-        ("review", v) for v in ("push", "pull", "policy", "status", "serve")
+        ("review", v) for v in ("push", "pull", "policy", "status", "serve", "truth")
     }
     assert ("release", "benchmark") in ALL and ("db", "upgrade") in ALL
 

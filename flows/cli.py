@@ -42,7 +42,7 @@ app.add_typer(generate_cli.app)  # generate, quality
 app.add_typer(status.app)  # status
 app.add_typer(review_cli.app, name="review")  # review push | pull | status | serve
 app.add_typer(release_cli.app, name="release")  # release benchmark | verify | import | convert
-app.add_typer(train_cli.app, name="train")  # train student | teacher
+app.add_typer(train_cli.app, name="train")  # train (the student) | train teacher
 app.add_typer(evaluate_cli.app, name="evaluate")  # evaluate [run] RELEASE | compare
 app.add_typer(db_cli.app, name="db")  # db upgrade
 app.add_typer(stack_cli.app, name="stack")  # stack up | down | status

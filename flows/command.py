@@ -80,8 +80,10 @@ def leaves(model: type[BaseModel]) -> list[Leaf]:
     return found
 
 
-def config_verb(app: typer.Typer, model: type[BaseModel], name: str | None = None):
-    """Register `fn(config, **own)` as verb `name`: its own parameters, one option per config field, `--config`."""
+def config_verb(app: typer.Typer, model: type[BaseModel], name: str | None = None, default: bool = False):
+    """Register `fn(config, **own)` as verb `name`: its own parameters, one option per config field, `--config`.
+    `default`: instead the verb the group `app` itself runs when no sub-verb is named (`r4d train` beside
+    `r4d train teacher`)."""
 
     def register(fn: Callable[..., Any]):
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "config"]
@@ -92,6 +94,8 @@ def config_verb(app: typer.Typer, model: type[BaseModel], name: str | None = Non
         @functools.wraps(fn)
         def verb(**given):
             ctx = given.pop("ctx")
+            if default and ctx.invoked_subcommand is not None:
+                return None  # a sub-verb runs instead
             file = given.pop("config_file")
             data = _read_config(file) if file else {}
             for leaf in fields:
@@ -111,7 +115,10 @@ def config_verb(app: typer.Typer, model: type[BaseModel], name: str | None = Non
         verb.__signature__ = inspect.Signature(parameters)
         verb.__annotations__ = {p.name: p.annotation for p in parameters}
         del verb.__wrapped__  # typer must read the signature above, not fn's
-        app.command(name)(verb)
+        if default:
+            app.callback(invoke_without_command=True)(guard(verb))  # flows/cli.py guards only sub-verbs
+        else:
+            app.command(name)(verb)
         return fn
 
     return register

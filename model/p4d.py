@@ -113,7 +113,8 @@ class P4D(nn.Module):
 
     def forward(self, visual_hidden, teacher_latents: dict[int, torch.Tensor], teacher_outputs, heads) -> P4DLosses:
         """`teacher_latents` {layer: (B, T, h, w, D)} and `teacher_outputs` {signal: tensor} are the teacher's on
-        the same clips (cache them); `heads` is the teacher's `decode`."""
+        the same clips (cache them), or for explicit supervision the exact signals with `depth_valid` (B, T, H, W)
+        where the depth target exists; `heads` is the teacher's `decode`."""
         reference = teacher_latents[self.layers[0]]
         grid = tuple(reference.shape[1:4])
         predicted = self.decoder(resample_tokens(visual_hidden, grid, self.config.resample).to(reference.dtype))
@@ -130,6 +131,11 @@ class P4D(nn.Module):
                 if not weight:
                     continue
                 pred, target = decoded[name], teacher_outputs[name]
+                if name == "depth" and "depth_valid" in teacher_outputs:  # exact targets: the sky has no depth
+                    valid = teacher_outputs["depth_valid"]
+                    if not valid.any():
+                        continue
+                    pred, target = pred[valid], target[valid]
                 if name == "depth" and self.config.log_depth:
                     pred, target = pred.clamp_min(1e-6).log(), target.clamp_min(1e-6).log()
                 signals[name] = regression(pred, target, kind)

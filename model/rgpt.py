@@ -142,12 +142,42 @@ def llm_source(config: RGPTConfig) -> tuple[str, dict]:
     return config.llm, ({"gguf_file": config.gguf_file} if config.gguf_file else {})
 
 
+def smollm2_cache() -> Path:
+    """Where SmolLM2 is kept once de-quantized (R4D_WEIGHTS_DIR): converting the GGUF takes minutes on a busy CPU,
+    loading the saved float32 weights seconds, and they are the same numbers."""
+    from settings import Settings
+
+    return Settings().weights() / "smollm2-135m-instruct-f32"
+
+
 def load_llm(config: RGPTConfig):
+    from safetensors.torch import load_model, save_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    cache = smollm2_cache() if config.llm == "smollm2-135m" else None
+    if cache is not None and (cache / WEIGHTS).is_file():  # rebuilt as checkpoints are (load_student)
+        from transformers import AutoConfig
+
+        llm = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cache), dtype=torch.float32)
+        load_model(llm, cache / WEIGHTS)
+        return llm, AutoTokenizer.from_pretrained(cache)
     source, kwargs = llm_source(config)
     tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
     llm = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, **kwargs)
+    if cache is not None:  # written beside, then renamed: a concurrent or killed writer leaves no half folder
+        import shutil
+        import tempfile
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
+        llm.config.save_pretrained(scratch)  # (transformers refuses save_pretrained on a GGUF-loaded model)
+        save_model(llm, str(scratch / WEIGHTS))
+        tokenizer.save_pretrained(scratch)
+        scratch.chmod(0o755)  # mkdtemp made it private
+        try:
+            scratch.rename(cache)
+        except OSError:  # another process got there first: theirs is the same
+            shutil.rmtree(scratch, ignore_errors=True)
     return llm, tokenizer
 
 

@@ -34,7 +34,9 @@ def release_stats(records: list[dict]) -> dict:
         "dynamic": sum(categories[c] for c in DYNAMIC),
         "categories": {c: categories[c] for c in CATEGORIES},
         "answer_letters": {LETTERS[i]: letters[LETTERS[i]] for i in range(widest)},
-        "review": {s: review[s] for s in ("verified", "corrected")},
+        "review": {
+            s: review[s] for s in ("verified", "corrected", "truth_verified") if s != "truth_verified" or review[s]
+        },
         "mean_agreement": round(sum(agreements) / len(agreements), 4) if agreements else None,
         "adjudicated": sum(r["review"]["adjudicated"] for r in records),
         "videos": len({r["video"] for r in records}),
@@ -71,6 +73,15 @@ def _table(header: tuple[str, str], rows: dict) -> str:
     return "\n".join(lines + [f"| {k} | {v} |" for k, v in rows.items()])
 
 
+def _checked_by(review: dict) -> str:
+    truth, people = review.get("truth_verified", 0), review.get("verified", 0) + review.get("corrected", 0)
+    if not truth:
+        return "each checked by human reviewers"
+    if not people:
+        return "each checked against its synthetic scene's exact ground truth, not by people"
+    return f"{people} checked by human reviewers and {truth} against their synthetic scene's exact ground truth"
+
+
 def render_card(name: str, version: str, stats: dict, data_bytes: int, selection: dict, task_file: str) -> str:
     meta = yaml.safe_dump(front_matter(name, version, stats, data_bytes), sort_keys=False, allow_unicode=True)
     categories = {f"{CATEGORIES[c]} ({c})": n for c, n in stats["categories"].items()}
@@ -86,7 +97,7 @@ def render_card(name: str, version: str, stats: dict, data_bytes: int, selection
 # {name} {version}
 
 Region-level 4D video question answering in the R4D-Bench format: multiple choice questions about numbered
-regions (Set-of-Marks, `<obj_N>` in the question), each checked by human reviewers.
+regions (Set-of-Marks, `<obj_N>` in the question), {_checked_by(stats["review"])}.
 {stats["items"]} items ({stats["static"]} static, {stats["dynamic"]} dynamic) over {stats["videos"]} clips.
 
 ## Category mix
@@ -108,7 +119,8 @@ regions (Set-of-Marks, `<obj_N>` in the question), each checked by human reviewe
 {_table(("outcome", "items"), review)}
 
 `verified`: reviewers confirmed the generated answer; `corrected`: a reviewer's answer replaced it (the record's
-`review.machine_answer_index` keeps the generated one).
+`review.machine_answer_index` keeps the generated one); `truth_verified`: no person saw it, the synthetic scene's
+exact ground truth gives the generated answer (the record's `provenance.truth_check` says when and from what).
 
 ## Layout
 

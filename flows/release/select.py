@@ -16,14 +16,16 @@ from db.models import Clip, QuestionItem, Video
 from flows.generate.questions.base import CATEGORIES
 from flows.review.policy import ReviewStatus
 
-KEPT = (ReviewStatus.VERIFIED, ReviewStatus.CORRECTED)
+KEPT = (ReviewStatus.VERIFIED, ReviewStatus.CORRECTED)  # what people checked: a release's default
+RELEASABLE = (*KEPT, ReviewStatus.TRUTH_VERIFIED)  # plus synthetic items their scene's exact truth confirmed
 
 
 class Selection(BaseModel, extra="forbid", use_attribute_docstrings=True):
     categories: list[str] = Field(default_factory=lambda: list(CATEGORIES), json_schema_extra={"flag": "category"})
     """R4D-Bench category codes to include (VG DM SR T R C FP SA DP; repeatable)."""
     statuses: list[str] = Field(default_factory=lambda: list(KEPT), json_schema_extra={"flag": "status"})
-    """Review outcomes to include: verified (machine answer confirmed) and/or corrected (human answer)."""
+    """Review outcomes to include: verified (machine answer confirmed) and/or corrected (human answer), and/or
+    truth_verified (synthetic items whose exact truth gives the machine's answer; no person saw them)."""
     sources: list[str] | None = Field(None, json_schema_extra={"flag": "source"})
     """Video kinds to include (file, synthetic, imported); None for all."""
     reviewed_after: datetime | None = None
@@ -44,10 +46,10 @@ class Selection(BaseModel, extra="forbid", use_attribute_docstrings=True):
     @field_validator("statuses")
     @classmethod
     def _kept_statuses(cls, value: list[str]) -> list[str]:
-        wrong = sorted(set(value) - set(KEPT))
+        wrong = sorted(set(value) - set(RELEASABLE))
         if wrong or not value:
-            raise ValueError(f"a release holds only {list(KEPT)} items, got {value}")
-        return [s for s in KEPT if s in value]
+            raise ValueError(f"a release holds only {list(RELEASABLE)} items, got {value}")
+        return [s for s in RELEASABLE if s in value]
 
 
 def select_items(session: Session, selection: Selection) -> list[QuestionItem]:

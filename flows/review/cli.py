@@ -7,7 +7,7 @@ from rich.table import Table
 
 from flows.command import NoSettings, config_verb
 from flows.console import cli_console
-from flows.review.config import PolicyChange, PullConfig, PushConfig, ServeConfig
+from flows.review.config import PolicyChange, PullConfig, PushConfig, ServeConfig, TruthConfig
 from settings import Settings
 
 app = typer.Typer(help="Human review in Label Studio (R4D_LS_URL, R4D_LS_TOKEN).", no_args_is_help=True)
@@ -135,3 +135,12 @@ def review_serve(config: ServeConfig):
 
     _check_label_studio()
     uvicorn.run(build_app(), host=config.host, port=config.port)
+
+
+@config_verb(app, TruthConfig, "truth")
+def review_truth(config: TruthConfig):
+    """Mark candidate items of synthetic scenes `truth_verified` where the scene's exact truth gives their answer
+    (no annotators; never counted as human verification). The rest stay candidates; every check is recorded."""
+    from flows.review.truth import review_truth as truth_flow
+
+    console.print(truth_flow(categories=config.categories, limit=config.limit))

@@ -59,3 +59,12 @@ class ServeConfig(BaseModel, extra="forbid"):
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8090, ge=1, le=65535, description="Port to listen on.")
+
+
+class TruthConfig(BaseModel, extra="forbid"):
+    """`review truth`: which candidate items of synthetic scenes are checked against their scene's exact truth."""
+
+    categories: list[str] | None = Field(
+        None, description="Only these categories (repeatable).", json_schema_extra={"flag": "category"}
+    )
+    limit: int | None = Field(None, ge=1, description="At most this many items.")

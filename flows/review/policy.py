@@ -25,6 +25,7 @@ class ReviewStatus:
     VERIFIED = "verified"  # the machine's answer confirmed
     CORRECTED = "corrected"  # a human answer replaces the machine's (both are kept)
     REJECTED = "rejected"  # ambiguous, wrong regions or rejected
+    TRUTH_VERIFIED = "truth_verified"  # no person saw it: a synthetic scene's exact truth gives the machine's answer
 
     SETTLED = (VERIFIED, CORRECTED, REJECTED)
 

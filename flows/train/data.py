@@ -32,6 +32,8 @@ class Example:
     prompt: str
     answer: str  # the option letter
     category: str
+    truth_key: str | None = None  # synthetic scenes: the exact truth's artifact (explicit supervision by truth)
+    frame_indices: np.ndarray | None = None  # (F,) the video frames of `frames`, to read that truth
 
 
 @dataclass
@@ -51,21 +53,22 @@ def _fit(image: np.ndarray, shape) -> np.ndarray:
     return image if image.shape == shape else cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
 
 
-def _sampled(video: Path, timestamps: list[float], num_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def _sampled(video: Path, timestamps: list[float], num_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sampled frames, their times from the first, and their positions in the clip."""
     picks = sample_indices(len(timestamps), num_frames)
     wanted = sorted(set(picks.tolist()))
     decoded = dict(zip(wanted, iter_frames(video, wanted), strict=False))  # a short file: checked below
     if len(decoded) != len(wanted):
         raise ValueError(f"{video.name} holds fewer frames than its {len(timestamps)} timestamps")
     times = np.asarray(timestamps, dtype=np.float64)
-    return np.stack([decoded[i] for i in picks]), times[picks] - times[0]
+    return np.stack([decoded[i] for i in picks]), times[picks] - times[0], picks
 
 
 def item_example(item: QuestionItem, clip: Clip, video: Video, store: ArtifactStore, num_frames: int) -> Example:
     artifact = (item.provenance or {}).get("review_clip", {}).get("artifact")
     if not artifact or not item.som_image_artifact:
         raise ValueError("no review clip or SoM image in its provenance")
-    frames, times = _sampled(store.local_path(artifact), list(clip.timestamps), num_frames)
+    frames, times, picks = _sampled(store.local_path(artifact), list(clip.timestamps), num_frames)
     som = _fit(_decode_png(store.get_bytes(item.som_image_artifact), "its SoM image"), frames.shape[1:])
     answer = item.final_answer_index if item.final_answer_index is not None else item.answer_index
     seconds = float(clip.end_s - clip.start_s)
@@ -78,6 +81,8 @@ def item_example(item: QuestionItem, clip: Clip, video: Video, store: ArtifactSt
         item_prompt(item.question, item.options, seconds),
         LETTERS[answer],
         item.category,
+        video.truth_artifact,
+        np.asarray(clip.frame_indices)[picks],
     )
 
 
@@ -120,7 +125,7 @@ def release_examples(root: Path, session: Session | None, num_frames: int) -> tu
     for record in records:
         try:
             stamps = record.get("frame_timestamps") or [0.0]
-            frames, times = _sampled(root / record["video"], stamps, num_frames)
+            frames, times, _ = _sampled(root / record["video"], stamps, num_frames)
             som = _fit(_decode_png((root / record["som_image"]).read_bytes(), record["som_image"]), frames.shape[1:])
             identity = f"video:{sources[record['id']]}" if record["id"] in sources else f"file:{record['video']}"
             examples.append(

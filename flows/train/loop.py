@@ -1,6 +1,7 @@
 """The training loop of 4D-RGPT, free of Prefect: read it top to bottom.
 
-SFT on the answer letter, plus P4D when asked. Frozen parts run once per example before the loop (the vision
+SFT on the answer letter, plus P4D when asked (its explicit targets the teacher's outputs, or the synthetic
+scenes' exact signals). Frozen parts run once per example before the loop (the vision
 encoder's features, the teacher's latents and decoded signals), so each step costs only projector + LLM (+ the
 P4D decoder and the teacher's frozen heads). Batches depend only on (seed, step), and checkpoints hold weights,
 optimiser, scheduler and random state, so a run killed and resumed takes exactly the steps it would have taken.
@@ -74,7 +75,18 @@ def teacher_frames(example: Example, teacher) -> torch.Tensor:
     return F.interpolate(frames, size=(teacher.image_size,) * 2, mode="bilinear", align_corners=False)
 
 
-def train(config: TrainConfig, examples: list[Example], log=print) -> TrainResult:
+def explicit_targets(example: Example, latents: dict, teacher, config: TrainConfig, truth) -> dict:
+    """What L_ED matches for one clip: the teacher's decoded outputs, or (`p4d_targets` truth) the exact signals
+    from `truth(example, picks, size, grid)` on the teacher's frames."""
+    if config.p4d_targets == "teacher":
+        return {k: v[0] for k, v in teacher.decode(latents[teacher.head_layer]).items()}
+    if truth is None:
+        raise ValueError("p4d_targets truth needs the synthetic scenes' truth: run through the train flow")
+    picks = sample_indices(len(example.frames), teacher.num_frames)
+    return truth(example, picks, teacher.image_size, teacher.grid()[1])
+
+
+def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -> TrainResult:
     # -- processes: one, or several under torchrun (RANK / WORLD_SIZE set) ------------------------------------
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed and not dist.is_initialized():
@@ -97,6 +109,13 @@ def train(config: TrainConfig, examples: list[Example], log=print) -> TrainResul
     optimiser = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: lr_factor(s, config.steps, config.warmup))
 
+    if config.steps == 0:  # the untrained student, the zero-shot baseline: nothing to compute
+        out = Path(config.out_dir)
+        checkpoint = (
+            save_training_state(out, 0, config, student, tokenizer, p4d, optimiser, schedule) if rank == 0 else None
+        )
+        return TrainResult(checkpoint=checkpoint, steps=0, first_loss=None, last_loss=None)
+
     # -- what never changes, computed once: frozen features, teacher latents and signals, token ids ------------
     with torch.no_grad():
         features = [student.encode_frames(frames_tensor(e.frames, e.som_image)[None])[0] for e in examples]
@@ -106,8 +125,7 @@ def train(config: TrainConfig, examples: list[Example], log=print) -> TrainResul
             for e in examples:
                 latents = teacher.encode(teacher_frames(e, teacher)[None])
                 wanted = {i: latents[i][0] for i in p4d.layers}
-                signals = {k: v[0] for k, v in teacher.decode(latents[teacher.head_layer]).items()}
-                targets.append((wanted, signals))
+                targets.append((wanted, explicit_targets(e, latents, teacher, config, truth)))
 
     # -- resume from the latest checkpoint ----------------------------------------------------------------------
     out = Path(config.out_dir)

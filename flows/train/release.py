@@ -122,7 +122,7 @@ def release_checkpoint(
     if not VERSION.match(version):
         raise ValueError(f"release version {version!r} is not X.Y.Z")
     if not (checkpoint / "model.safetensors").is_file() or not (checkpoint / "train_config.json").is_file():
-        raise ValueError(f"{checkpoint} is not a training checkpoint (a step-N folder of `r4d train student`)")
+        raise ValueError(f"{checkpoint} is not a training checkpoint (a step-N folder of `r4d train`)")
     target = Path(out) / name / version
     if target.exists():
         raise ReleaseExists(f"{target} already exists; releases are immutable")

@@ -8,31 +8,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
-from pydantic import BaseModel, Field
 
+from flows.train.config import TeacherTrainConfig
 from flows.train.signals import scene_signals
 from model.teachers.tiny import TinyTeacherConfig, TinyVideoTeacher, teacher_losses
 
 HELD_OUT_OFFSET = 100_000
-
-
-class TeacherTrainConfig(BaseModel):
-    out_dir: Path = Field(Path("r4d-data/teacher"), description="Folder the trained teacher is written to.")
-    scenes: int = Field(32, ge=1, description="Synthetic training scenes.")
-    held_out: int = Field(8, ge=1, description="Held-out synthetic scenes the accuracy is reported on.")
-    steps: int = Field(300, ge=1, description="Optimiser steps.")
-    batch_size: int = Field(4, ge=1, description="Clips per step.")
-    lr: float = Field(1e-3, gt=0, description="AdamW learning rate (cosine decay).")
-    seed: int = Field(0, description="Seed of the first training scene and of the initial weights.")
-    num_frames: int = Field(8, ge=2, description="Frames per clip.")
-    image_size: int = Field(64, ge=16, description="Square frame side in pixels (a multiple of patch).")
-    patch: int = Field(8, ge=2, description="Token side in pixels.")
-    dim: int = Field(64, ge=8, description="Latent width.")
-    layers: int = Field(4, ge=1, description="Transformer layers (each one's output is a distillable latent).")
 
 
 @dataclass

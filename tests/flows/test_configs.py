@@ -57,6 +57,7 @@ def test_configs_are_shipped():
         "review push",
         "release benchmark",
         "evaluate",
+        "train",
     }
 
 
@@ -89,6 +90,11 @@ def test_shipped_config_runs(prefect_harness, sqlite_env, path, tmp_path, reques
         make_reviewed_items(url, open_stage().store, tmp_path)
     if verb == ["evaluate"]:
         args = [str(reviewed_release(url, tmp_path))]
+    if verb == ["train"]:  # items to train on, confirmed by their scenes' truth; the run folder outside the repository
+        made = runner.invoke(app, ["pipeline", "--synthetic", "2", "--frames", "24", "--seed", "300"])
+        assert made.exit_code == 0, made.output
+        assert runner.invoke(app, ["review", "truth"]).exit_code == 0
+        args = ["--out-dir", str(tmp_path / "run")]
     if verb == ["review", "push"]:  # items made by the pipeline, a Label Studio project of the test's own
         review = request.getfixturevalue("review_env")
         url, args = review["database_url"], ["--project", review["project"]]
@@ -118,6 +124,10 @@ def test_shipped_config_runs(prefect_harness, sqlite_env, path, tmp_path, reques
             pushed = session.scalars(select(QuestionItem).where(QuestionItem.ls_task_id.is_not(None))).all()
         assert 0 < len(pushed) <= settings["limit"]
         assert {item.category for item in pushed} <= set(settings["categories"])
+    if verb == ["train"]:
+        assert (
+            "2 steps on 4 items" in result.output and (tmp_path / "run" / "step-000002" / "model.safetensors").is_file()
+        )
 
 
 def test_options_override_the_config_file(sqlite_env, tmp_path, monkeypatch):

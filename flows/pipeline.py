@@ -14,6 +14,7 @@ from flows.ingest.config import ClipSampling, IngestConfig, SyntheticScenes
 from flows.ingest.flow import ingest
 from flows.perceive.config import SKIP, Backends, ExpertChoice
 from flows.perceive.flow import perceive
+from flows.prefect_artifacts import publish_items
 from flows.stage import done_clips, open_stage
 
 
@@ -33,7 +34,15 @@ def pipeline(
     experts_choice: ExpertChoice | None = None,
     generate_config: GenerateConfig | None = None,
 ) -> dict:
-    """Sources -> expert outputs -> question items; safe to re-run, resumes where a crash stopped it."""
+    """Sources -> expert outputs -> question items; safe to re-run, resumes where a crash stopped it.
+
+    Args:
+        paths: Video files to ingest (paths on the machine that runs the flow).
+        synthetic: Synthetic scenes to render and ingest.
+        sampling: How videos are cut into clips.
+        experts_choice: Expert backends of perceive, with their options.
+        generate_config: Thresholds that decide which questions are asked.
+    """
     video_ids = ingest(paths=paths, scenes=(synthetic or SyntheticScenes()).specs(), sampling=sampling)
     stage = open_stage()
     with db.session_scope(stage.database_url) as session:
@@ -46,4 +55,5 @@ def pipeline(
         clip_ids = done_clips(stage, ok)
         questions = generate(clip_ids=clip_ids, selection=selection, config=generate_config)
         result["questions"] = {k: v for k, v in questions.items() if k != "balance"}
+        publish_items(stage.database_url)
     return result

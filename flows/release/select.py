@@ -19,7 +19,7 @@ from flows.review.policy import ReviewStatus
 KEPT = (ReviewStatus.VERIFIED, ReviewStatus.CORRECTED)
 
 
-class Selection(BaseModel, extra="forbid"):
+class Selection(BaseModel, extra="forbid", use_attribute_docstrings=True):  # docstrings: the UI form
     categories: list[str] = Field(default_factory=lambda: list(CATEGORIES))
     """R4D-Bench category codes to include (VG DM SR T R C FP SA DP)."""
     statuses: list[str] = Field(default_factory=lambda: list(KEPT))

@@ -14,7 +14,11 @@ from flows.train.data import check_disjoint, items_examples, release_examples
 
 @flow(name="train", log_prints=True)
 def train_flow(config: TrainConfig) -> dict:
-    """Train 4D-RGPT on the database's items (by review status); refuse an evaluation release sharing a video."""
+    """Train 4D-RGPT on the database's items (by review status); refuse an evaluation release sharing a video.
+
+    Args:
+        config: Student, data, optimiser, P4D and checkpoint settings.
+    """
     from flows.train.loop import train
 
     stage = open_stage()

@@ -1,0 +1,115 @@
+"""`r4d serve`: every flow as a Prefect deployment, run by this process, started from the Prefect UI or API.
+
+Why `serve` (and not a work pool): one long-running process per machine needs no worker infrastructure, runs
+each flow run in its own subprocess with this process's environment (R4D_* settings, secrets), and the same
+deployments move to a `process` or Kubernetes work pool with `prefect deploy` when one machine is not enough.
+A deployment's parameters are the flow's own: the stages' pydantic configs, so the UI's form shows every field
+with its description, default and bounds, and the server refuses a bad value before any run starts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from flows.command import UsageError, ready_stage
+from flows.console import cli_console
+
+app = typer.Typer()
+console = cli_console()
+
+DEPLOYMENT = "r4d"  # every flow's deployment is "<flow>/r4d", e.g. `prefect deployment run pipeline/r4d`
+GPU = "gpu"  # tag of the flows that run models on a GPU when asked to (their runs hold flows/gpu.py's limits)
+
+
+def served_flows() -> list[tuple[object, tuple[str, ...]]]:
+    """Every flow a user starts, with its tags."""
+    from flows.evaluate.flow import evaluate
+    from flows.generate.flow import generate
+    from flows.ingest.flow import ingest
+    from flows.perceive.flow import perceive
+    from flows.pipeline import pipeline
+    from flows.release.flow import release
+    from flows.review.pull import review_pull
+    from flows.review.push import review_push
+    from flows.train.flow import train_flow
+
+    return [
+        (pipeline, ("data", GPU)),
+        (ingest, ("data",)),
+        (perceive, ("data", GPU)),
+        (generate, ("data",)),
+        (review_push, ("review",)),
+        (review_pull, ("review",)),
+        (release, ("release",)),
+        (train_flow, ("model", GPU)),
+        (evaluate, ("model", GPU)),
+    ]
+
+
+def deployments(pull_every_s: float) -> list:
+    """The deployments `r4d serve` serves; review-pull runs every `pull_every_s` seconds (0: only on demand)."""
+    from prefect.types.entrypoint import EntrypointType
+
+    built = []
+    for flow, tags in served_flows():
+        every = pull_every_s if flow.name == "review-pull" else 0
+        built.append(
+            flow.to_deployment(
+                DEPLOYMENT,
+                tags=["r4d", *tags],
+                interval=timedelta(seconds=every) if every else None,
+                entrypoint_type=EntrypointType.MODULE_PATH,  # runs import `flows.…`, wherever the process starts
+            )
+        )
+    return built
+
+
+def detected_gpus() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
+@app.command()
+def serve(
+    gpus: Annotated[
+        int | None,
+        typer.Option(min=0, help="GPUs on this machine, one job each (default: the CUDA devices torch sees)."),
+    ] = None,
+    pull_every: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds between scheduled review pulls (0: none; needs R4D_LS_TOKEN)."),
+    ] = 600.0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Most flow runs this process runs at once.")] = None,
+):
+    """Serve every flow as a Prefect deployment (`<flow>/r4d`): start runs from the Prefect UI, with a form
+    for each flow's settings. Needs a Prefect server (PREFECT_API_URL); stop with Ctrl+C."""
+    import httpx
+    from prefect import serve as serve_deployments
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.gpu import create_limits
+    from settings import Settings
+
+    api = PREFECT_API_URL.value()
+    if not api:
+        raise UsageError(
+            "PREFECT_API_URL is not set: deployments live on a Prefect server. Start one (`prefect server start`) "
+            "and export PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    ready_stage()
+    count = detected_gpus() if gpus is None else gpus
+    if pull_every and Settings().ls_token is None:
+        console.print("R4D_LS_TOKEN is not set: review-pull runs only when started, not on a schedule.")
+        pull_every = 0
+    try:
+        with get_client(sync_client=True) as client:
+            limits = create_limits(client, count)
+    except httpx.HTTPError as error:
+        raise UsageError(f"Prefect server at {api}: {error}") from None
+    console.print(f"GPU limits: {', '.join(limits) or 'none (no GPU)'}; one job per GPU")
+    serve_deployments(*deployments(pull_every), limit=limit)

@@ -1,0 +1,90 @@
+"""`r4d serve` against a real Prefect server on PostgreSQL: typed deployments, a run started through the API that
+writes to the database, its artifacts, and the GPU limit."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prefect.deployments import run_deployment
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from sqlalchemy import func, select
+
+import db
+from db.models import QuestionItem
+from flows.prefect_artifacts import ITEMS, REFUSALS
+from tests.flows.serve.conftest import EXPECTED
+
+pytestmark = [pytest.mark.prefect_server, pytest.mark.postgres, pytest.mark.slow]
+STAGE_CONFIGS = ("SyntheticScenes", "ClipSampling", "ExpertChoice", "GenerateConfig")
+
+
+def flow_run_tree(api: str, root: str) -> list[str]:
+    """The flow run and every flow run below it (the pipeline's stages run as subflows)."""
+    runs = httpx.post(f"{api}/flow_runs/filter", json={}).json()
+    tasks = {t["id"]: t for t in httpx.post(f"{api}/task_runs/filter", json={}).json()}
+    parent = {r["id"]: tasks[r["parent_task_run_id"]]["flow_run_id"] for r in runs if r["parent_task_run_id"] in tasks}
+    tree, grew = {root}, True
+    while grew:
+        below = {child for child, above in parent.items() if above in tree}
+        grew, tree = bool(below - tree), tree | below
+    return sorted(tree)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_served_deployments_run_from_the_api_and_publish_artifacts(r4d_env, serve_r4d, prefect_pg):
+    served = serve_r4d(r4d_env["env"])
+    deployments = served.deployments()
+    assert set(deployments) == EXPECTED
+    assert all(d["name"] == "r4d" and "r4d" in d["tags"] for d in deployments.values())
+    assert {name for name, d in deployments.items() if "gpu" in d["tags"]} == {
+        "pipeline",
+        "perceive",
+        "train",
+        "evaluate",
+    }
+
+    # the form: every parameter and every field of the stages' configs, with description, default and bounds
+    schema = deployments["pipeline"]["parameter_openapi_schema"]
+    order = sorted(schema["properties"], key=lambda name: schema["properties"][name]["position"])
+    assert order == ["paths", "synthetic", "sampling", "experts_choice", "generate_config"]
+    assert all(p["description"] for p in schema["properties"].values())
+    for config in STAGE_CONFIGS:
+        fields = schema["definitions"][config]["properties"]
+        assert fields and all(f.get("description") for f in fields.values()), config
+    count = schema["definitions"]["SyntheticScenes"]["properties"]["count"]
+    assert (count["default"], count["minimum"], count["description"]) == (0, 0, "Random synthetic scenes to render.")
+    policy = deployments["review-push"]["parameter_openapi_schema"]["definitions"]["ReviewPolicy"]["properties"]
+    assert policy["overlap"]["maximum"] == 10 and "Reviewers per item" in policy["overlap"]["description"]
+
+    # one GPU job per GPU: `--gpus 1` made one single-slot limit
+    limits = httpx.post(f"{prefect_pg}/v2/concurrency_limits/filter", json={}).json()
+    assert {(l["name"], l["limit"]) for l in limits if l["name"].startswith("gpu-")} == {("gpu-0", 1)}
+
+    # the server refuses a bad value before any run starts
+    bad = httpx.post(
+        f"{prefect_pg}/deployments/{deployments['pipeline']['id']}/create_flow_run",
+        json={"parameters": {"synthetic": {"count": -1}}},
+    )
+    assert bad.status_code == 409, bad.text
+
+    with temporary_settings({PREFECT_API_URL: prefect_pg}):
+        run = run_deployment(
+            "pipeline/r4d",
+            parameters={"synthetic": {"count": 2, "num_frames": 12, "seed": 3}},
+            timeout=900,
+            poll_interval=0.5,
+        )
+    assert run.state.is_completed(), (run.state, served.log.read_text()[-3000:])
+    with db.session_scope(r4d_env["database_url"]) as session:
+        stored = session.scalar(select(func.count()).select_from(QuestionItem))
+    assert stored > 0
+
+    tree = flow_run_tree(prefect_pg, str(run.id))
+    artifacts = httpx.post(f"{prefect_pg}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": tree}}}).json()
+    by_key = {a["key"]: a for a in artifacts}
+    assert {ITEMS, REFUSALS} <= set(by_key)
+    own = [a for a in artifacts if a["flow_run_id"] == str(run.id)]
+    assert [a["key"] for a in own] == [ITEMS]  # the pipeline run's own page shows the items table
+    rows = own[0]["data"]
+    rows = rows if isinstance(rows, list) else __import__("json").loads(rows)
+    assert sum(row["items"] for row in rows) == stored

@@ -58,7 +58,7 @@ def test_served_deployments_run_from_the_api_and_publish_artifacts(r4d_env, serv
 
     # one GPU job per GPU: `--gpus 1` made one single-slot limit
     limits = httpx.post(f"{prefect_pg}/v2/concurrency_limits/filter", json={}).json()
-    assert {(l["name"], l["limit"]) for l in limits if l["name"].startswith("gpu-")} == {("gpu-0", 1)}
+    assert {(g["name"], g["limit"]) for g in limits if g["name"].startswith("gpu-")} == {("gpu-0", 1)}
 
     # the server refuses a bad value before any run starts
     bad = httpx.post(

@@ -3,6 +3,10 @@ writes to the database, its artifacts, and the GPU limit."""
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from prefect.deployments import run_deployment
@@ -11,8 +15,9 @@ from sqlalchemy import func, select
 
 import db
 from db.models import QuestionItem
+from flows.gpu import gpu_slot
 from flows.prefect_artifacts import ITEMS, REFUSALS
-from tests.flows.serve.conftest import EXPECTED
+from tests.flows.serve.conftest import EXPECTED, wait_for
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.postgres, pytest.mark.slow]
 STAGE_CONFIGS = ("SyntheticScenes", "ClipSampling", "ExpertChoice", "GenerateConfig")
@@ -86,5 +91,32 @@ def test_served_deployments_run_from_the_api_and_publish_artifacts(r4d_env, serv
     own = [a for a in artifacts if a["flow_run_id"] == str(run.id)]
     assert [a["key"] for a in own] == [ITEMS]  # the pipeline run's own page shows the items table
     rows = own[0]["data"]
-    rows = rows if isinstance(rows, list) else __import__("json").loads(rows)
+    rows = json.loads(rows) if isinstance(rows, str) else rows
     assert sum(row["items"] for row in rows) == stored
+
+    # a GPU run waits for its GPU: perceive on cuda:0 (the oracle experts take no device) starts its clips only
+    # after this process gives the GPU's slot back
+    with temporary_settings({PREFECT_API_URL: prefect_pg}):
+        with gpu_slot("cuda:0"):
+            waiting = run_deployment("perceive/r4d", parameters={"experts_choice": {"device": "cuda:0"}}, timeout=0)
+            wait_for(lambda: flow_run(prefect_pg, waiting.id)["state_type"] == "RUNNING", 300, "perceive to start")
+            time.sleep(3)  # time enough to start a clip, were the GPU free
+            assert clip_tasks(prefect_pg, waiting.id) == []
+            given_back = datetime.now(UTC)
+        done = wait_for(
+            lambda: (r := flow_run(prefect_pg, waiting.id))["state_type"] in {"COMPLETED", "FAILED", "CRASHED"} and r,
+            300,
+            "perceive to finish",
+        )
+    assert done["state_type"] == "COMPLETED"
+    starts = [datetime.fromisoformat(t["start_time"]) for t in clip_tasks(prefect_pg, waiting.id)]
+    assert starts and min(starts) >= given_back
+
+
+def flow_run(api: str, run_id) -> dict:
+    return httpx.get(f"{api}/flow_runs/{run_id}").json()
+
+
+def clip_tasks(api: str, run_id) -> list[dict]:
+    tasks = httpx.post(f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [str(run_id)]}}}).json()
+    return [t for t in tasks if t["name"].startswith("perceive clip")]

@@ -24,8 +24,9 @@ DEPLOYMENT = "r4d"  # every flow's deployment is "<flow>/r4d", e.g. `prefect dep
 GPU = "gpu"  # tag of the flows that run models on a GPU when asked to (their runs hold flows/gpu.py's limits)
 
 
-def served_flows() -> list[tuple[object, tuple[str, ...]]]:
-    """Every flow a user starts, with its tags."""
+def served_flows() -> list[tuple[object, tuple[str, ...], tuple[str, ...]]]:
+    """Every flow a user starts: the flow, its tags, and the config parameters its form opens filled with (where
+    leaving one out means its defaults; not review-push's `policy`, where leaving it out means "the project's")."""
     from flows.evaluate.flow import evaluate
     from flows.generate.flow import generate
     from flows.ingest.flow import ingest
@@ -37,16 +38,33 @@ def served_flows() -> list[tuple[object, tuple[str, ...]]]:
     from flows.train.flow import train_flow
 
     return [
-        (pipeline, ("data", GPU)),
-        (ingest, ("data",)),
-        (perceive, ("data", GPU)),
-        (generate, ("data",)),
-        (review_push, ("review",)),
-        (review_pull, ("review",)),
-        (release, ("release",)),
-        (train_flow, ("model", GPU)),
-        (evaluate, ("model", GPU)),
+        (pipeline, ("data", GPU), ("synthetic", "sampling", "experts_choice", "generate_config")),
+        (ingest, ("data",), ("sampling",)),
+        (perceive, ("data", GPU), ("experts_choice",)),
+        (generate, ("data",), ("selection", "config")),
+        (review_push, ("review",), ()),
+        (review_pull, ("review",), ()),
+        (release, ("release",), ("selection",)),
+        (train_flow, ("model", GPU), ("config",)),
+        (evaluate, ("model", GPU), ("config",)),
     ]
+
+
+def form_defaults(flow, names: tuple[str, ...]) -> dict:
+    """The defaults of config parameters `names`, as JSON: the UI's form then shows each field with its value
+    (a parameter left at None shows as a closed "None" choice)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    hints = typing.get_type_hints(flow.fn)
+    defaults = {}
+    for name in names:
+        model = next(
+            t for t in (hints[name], *typing.get_args(hints[name])) if isinstance(t, type) and issubclass(t, BaseModel)
+        )
+        defaults[name] = model().model_dump(mode="json")
+    return defaults
 
 
 def deployments(pull_every_s: float) -> list:
@@ -54,12 +72,13 @@ def deployments(pull_every_s: float) -> list:
     from prefect.types.entrypoint import EntrypointType
 
     built = []
-    for flow, tags in served_flows():
+    for flow, tags, configs in served_flows():
         every = pull_every_s if flow.name == "review-pull" else 0
         built.append(
             flow.to_deployment(
                 DEPLOYMENT,
                 tags=["r4d", *tags],
+                parameters=form_defaults(flow, configs),
                 interval=timedelta(seconds=every) if every else None,
                 entrypoint_type=EntrypointType.MODULE_PATH,  # runs import `flows.…`, wherever the process starts
             )

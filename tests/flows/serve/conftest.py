@@ -50,6 +50,7 @@ def prefect_pg(tmp_path_factory):
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_DATABASE_CONNECTION_URL": f"{base}/{name}",
         "PREFECT_UI_ENABLED": "true",
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",  # else the UI looks for the API on port 4200
     }
     env.pop("PREFECT_API_URL", None)
     log_path = home / "server.log"

@@ -29,6 +29,7 @@ def served_flows() -> list[tuple[object, tuple[str, ...], tuple[str, ...]]]:
     leaving one out means its defaults; not review-push's `policy`, where leaving it out means "the project's")."""
     from flows.evaluate.flow import evaluate
     from flows.generate.flow import generate
+    from flows.generate.quality import quality
     from flows.ingest.flow import ingest
     from flows.perceive.flow import perceive
     from flows.pipeline import pipeline
@@ -42,6 +43,7 @@ def served_flows() -> list[tuple[object, tuple[str, ...], tuple[str, ...]]]:
         (ingest, ("data",), ("sampling",)),
         (perceive, ("data", GPU), ("experts_choice",)),
         (generate, ("data",), ("selection", "config")),
+        (quality, ("data",), ("config",)),
         (review_push, ("review",), ()),
         (review_pull, ("review",), ()),
         (release, ("release",), ("selection",)),

@@ -17,7 +17,10 @@ import pytest
 
 from tests.conftest import PG_ADMIN
 
-EXPECTED = {"pipeline", "ingest", "perceive", "generate", "review-push", "review-pull", "release", "train", "evaluate"}
+EXPECTED = {
+    *("pipeline", "ingest", "perceive", "generate", "quality"),
+    *("review-push", "review-pull", "release", "train", "evaluate"),
+}
 
 
 def free_port() -> int:
@@ -103,8 +106,9 @@ class Served:
         wait_for(self.ready, 240, "the served deployments")
 
     def deployments(self) -> dict[str, dict]:
+        deployments = httpx.post(f"{self.api}/deployments/filter", json={}).json()  # then their flows, all made
         flows = {f["id"]: f["name"] for f in httpx.post(f"{self.api}/flows/filter", json={}).json()}
-        return {flows[d["flow_id"]]: d for d in httpx.post(f"{self.api}/deployments/filter", json={}).json()}
+        return {flows[d["flow_id"]]: d for d in deployments}
 
     def ready(self) -> bool:
         assert self.process.poll() is None, f"r4d serve ended: {self.log.read_text()[-3000:]}"

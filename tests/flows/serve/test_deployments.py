@@ -11,12 +11,14 @@ import httpx
 import pytest
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import db
 from db.models import QuestionItem
+from flows.evaluate.scoring import COLUMNS
+from flows.generate.questions.base import CATEGORIES
 from flows.gpu import gpu_slot
-from flows.prefect_artifacts import ITEMS, REFUSALS
+from flows.prefect_artifacts import ACCURACY, EVALUATION, ITEMS, REFUSALS, RELEASE
 from tests.flows.serve.conftest import EXPECTED, wait_for
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.postgres, pytest.mark.slow]
@@ -111,6 +113,33 @@ def test_served_deployments_run_from_the_api_and_publish_artifacts(r4d_env, serv
     assert done["state_type"] == "COMPLETED"
     starts = [datetime.fromisoformat(t["start_time"]) for t in clip_tasks(prefect_pg, waiting.id)]
     assert starts and min(starts) >= given_back
+
+    # downstream: label accuracy on a synthetic scene, then a release of the items (marked verified here, as a
+    # review would) and its evaluation, each started through its deployment and read back as artifacts
+    with db.session_scope(r4d_env["database_url"]) as session:
+        session.execute(update(QuestionItem).values(review_status="verified"))
+    folder = r4d_env["data_dir"] / "releases" / "r4d-bench" / "1.0.0"
+    runs = {
+        ACCURACY: ("quality/r4d", {"config": {"scenes": 1, "num_frames": 12, "trackers": ["oracle"]}}),
+        RELEASE: ("release/r4d", {"name": "r4d-bench", "version": "1.0.0"}),
+        EVALUATION: ("evaluate/r4d", {"benchmark": str(folder), "config": {"model": "random", "bootstrap": 100}}),
+    }
+    published = {}
+    with temporary_settings({PREFECT_API_URL: prefect_pg}):
+        for key, (name, parameters) in runs.items():
+            run = run_deployment(name, parameters=parameters, timeout=900, poll_interval=0.5)
+            assert run.state.is_completed(), (name, run.state, served.log.read_text()[-3000:])
+            found = httpx.post(
+                f"{prefect_pg}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [str(run.id)]}}}
+            ).json()
+            published[key] = next(a for a in found if a["key"] == key)
+    accuracy = json.loads(published[ACCURACY]["data"])
+    assert [row["category"].split()[0] for row in accuracy] == list(CATEGORIES)
+    assert "oracle/oracle/oracle on 1 synthetic clips" in published[ACCURACY]["description"]
+    assert f"items: **{stored}**" in published[RELEASE]["data"] and str(folder) in published[RELEASE]["data"]
+    evaluation = json.loads(published[EVALUATION]["data"])
+    assert [row["model"] for row in evaluation] == ["random", "blind", "chance"]
+    assert set(evaluation[0]) == {"model", *COLUMNS}
 
 
 def flow_run(api: str, run_id) -> dict:

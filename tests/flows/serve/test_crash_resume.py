@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 
+import httpx
 import psycopg
 import pytest
 from prefect.deployments import run_deployment
@@ -76,6 +77,8 @@ def test_killed_deployed_run_resumes_to_the_uninterrupted_items(
         again = run_deployment("pipeline/r4d", parameters={"synthetic": SCENES}, timeout=900, poll_interval=0.5)
     assert again.id != first.id
     assert again.state.is_completed(), (again.state, served.log.read_text()[-3000:])
+    killed = httpx.get(f"{prefect_pg}/flow_runs/{first.id}").json()
+    assert killed["state_type"] == "RUNNING"  # nothing watches a killed serve process's runs (README: a crash)
 
     reference_env = {
         **r4d_env["env"],

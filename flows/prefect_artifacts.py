@@ -20,7 +20,6 @@ from flows.generate.questions.base import CATEGORIES
 
 ITEMS, REFUSALS, ACCURACY = "question-items", "refusal-reasons", "label-accuracy"
 REVIEW, RELEASE, EVALUATION = "review-progress", "release-summary", "evaluation"
-KEYS = (ITEMS, REFUSALS, ACCURACY, REVIEW, RELEASE, EVALUATION)
 
 
 def _pct(value: float | None) -> str:

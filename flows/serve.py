@@ -47,7 +47,7 @@ def served_flows() -> list[tuple[object, tuple[str, ...], tuple[str, ...]]]:
         (review_push, ("review",), ()),
         (review_pull, ("review",), ()),
         (release, ("release",), ("selection",)),
-        (train_flow, ("model", GPU), ("config",)),
+        (train_flow, ("model",), ("config",)),  # the training loop has no device option yet: CPU (or torchrun)
         (evaluate, ("model", GPU), ("config",)),
     ]
 

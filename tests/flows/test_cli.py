@@ -53,6 +53,7 @@ def test_the_map_mounts_every_stage():
         "train",
         "evaluate",
         "db",
+        "serve",
     }
     assert {path[0] for path in ALL} == expected
     assert {p for p in ALL if p[0] == "review"} == {

@@ -43,12 +43,7 @@ def test_served_deployments_run_from_the_api_and_publish_artifacts(r4d_env, serv
     deployments = served.deployments()
     assert set(deployments) == EXPECTED
     assert all(d["name"] == "r4d" and "r4d" in d["tags"] for d in deployments.values())
-    assert {name for name, d in deployments.items() if "gpu" in d["tags"]} == {
-        "pipeline",
-        "perceive",
-        "train",
-        "evaluate",
-    }
+    assert {name for name, d in deployments.items() if "gpu" in d["tags"]} == {"pipeline", "perceive", "evaluate"}
 
     # the form: every parameter and every field of the stages' configs, with description, default and bounds
     schema = deployments["pipeline"]["parameter_openapi_schema"]

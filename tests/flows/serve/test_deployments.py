@@ -27,13 +27,11 @@ STAGE_CONFIGS = ("SyntheticScenes", "ClipSampling", "ExpertChoice", "GenerateCon
 
 def flow_run_tree(api: str, root: str) -> list[str]:
     """The flow run and every flow run below it (the pipeline's stages run as subflows)."""
-    runs = httpx.post(f"{api}/flow_runs/filter", json={}).json()
-    tasks = {t["id"]: t for t in httpx.post(f"{api}/task_runs/filter", json={}).json()}
-    parent = {r["id"]: tasks[r["parent_task_run_id"]]["flow_run_id"] for r in runs if r["parent_task_run_id"] in tasks}
-    tree, grew = {root}, True
-    while grew:
-        below = {child for child, above in parent.items() if above in tree}
-        grew, tree = bool(below - tree), tree | below
+    tree, level = {root}, [root]
+    while level:
+        query = {"flow_runs": {"parent_flow_run_id": {"any_": level}}}
+        level = [r["id"] for r in httpx.post(f"{api}/flow_runs/filter", json=query).json()]
+        tree.update(level)
     return sorted(tree)
 
 

@@ -69,14 +69,17 @@ def test_pipeline_started_from_the_ui_form_completes_with_its_artifact(r4d_env, 
     page.get_by_text("Random synthetic scenes to render.").wait_for()  # the field's description, from the config
     form_field(page, "Count").fill("1")  # the form opens with the config's defaults: no scene
     form_field(page, "Num Frames").fill("12")
-    page.get_by_role("button", name="Submit").click()
-    page.wait_for_url(f"**/deployments/deployment/{deployment['id']}?tab=Runs")  # back on the deployment's page
 
-    def started():
+    def runs_of_deployment() -> list[dict]:
         runs = httpx.post(f"{prefect_pg}/flow_runs/filter", json={}).json()
         return [r for r in runs if r["deployment_id"] == deployment["id"]]
 
-    runs = wait_for(started, 60, "the run started from the form")
+    earlier = {r["id"] for r in runs_of_deployment()}  # other tests of this session ran it too
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(f"**/deployments/deployment/{deployment['id']}?tab=Runs")  # back on the deployment's page
+    runs = wait_for(
+        lambda: [r for r in runs_of_deployment() if r["id"] not in earlier], 60, "the run started from the form"
+    )
     assert len(runs) == 1  # one submit, one run
     run_id = runs[0]["id"]
     page.goto(f"{ui}/runs/flow-run/{run_id}")  # the run's page (the link on the deployment's page comes late)

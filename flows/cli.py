@@ -23,6 +23,7 @@ from flows import (  # noqa: E402
     command,  # noqa: E402
     db_cli,  # noqa: E402  (after the Prefect settings above)
     pipeline_cli,
+    serve,
     status,
 )
 from flows.evaluate import cli as evaluate_cli  # noqa: E402
@@ -46,6 +47,7 @@ app.add_typer(train_cli.app, name="train")  # train (the student) | train teache
 app.add_typer(evaluate_cli.app, name="evaluate")  # evaluate [run] RELEASE | compare
 app.add_typer(db_cli.app, name="db")  # db upgrade
 app.add_typer(stack_cli.app, name="stack")  # stack up | down | status
+app.add_typer(serve.app)  # serve: every flow as a Prefect deployment
 
 
 @app.callback()

@@ -36,7 +36,15 @@ def pipeline(
     experts_choice: ExpertChoice | None = None,
     generate_config: GenerateConfig | None = None,
 ) -> dict:
-    """Sources -> expert outputs -> question items; safe to re-run, resumes where a crash stopped it."""
+    """Sources -> expert outputs -> question items; safe to re-run, resumes where a crash stopped it.
+
+    Args:
+        paths: Video files to ingest (paths on the machine that runs the flow).
+        synthetic: Synthetic scenes to render and ingest.
+        sampling: How videos are cut into clips.
+        experts_choice: Expert backends of perceive, with their options.
+        generate_config: Thresholds that decide which questions are asked.
+    """
     video_ids = ingest.fn(paths=paths, scenes=(synthetic or SyntheticScenes()).specs(), sampling=sampling)
     stage = open_stage()
     with db.session_scope(stage.database_url) as session:

@@ -22,7 +22,9 @@ from flows.evaluate.config import EvaluateConfig
 from flows.evaluate.inputs import build_question
 from flows.evaluate.items import Benchmark, EvalItem, load_benchmark
 from flows.evaluate.parse import LETTERS, parse_letter
+from flows.gpu import gpu_slot
 from flows.logs import run_logger
+from flows.prefect_artifacts import publish_evaluation
 from flows.stage import open_stage
 from model.answerers import Answerer, registry
 
@@ -164,7 +166,12 @@ def score_model(url: str, benchmark: Benchmark, config: EvaluateConfig, out_root
 
 @flow(name="evaluate", log_prints=True)
 def evaluate(benchmark: str, config: EvaluateConfig | None = None) -> dict:
-    """Score `config.model` on a release folder or R4D-Bench JSON; with the blind baseline and chance beside."""
+    """Score `config.model` on a release folder or R4D-Bench JSON; with the blind baseline and chance beside.
+
+    Args:
+        benchmark: A release folder or an R4D-Bench JSON file.
+        config: The model and how it is asked.
+    """
     config = config or EvaluateConfig()
     check_model(config)
     stage = open_stage()
@@ -172,11 +179,13 @@ def evaluate(benchmark: str, config: EvaluateConfig | None = None) -> dict:
     if not bench.items:
         raise ValueError(f"{benchmark} holds no items")
     out_root = Path(config.out_dir) if config.out_dir else stage.settings.data_dir / "evaluations"
-    rows = [score_model(stage.database_url, bench, config, out_root)]
+    with gpu_slot(config.device):  # one GPU job per GPU (flows/gpu.py)
+        rows = [score_model(stage.database_url, bench, config, out_root)]
     if config.with_blind and config.model != "blind":
         blind = config.model_copy(update={"model": "blind", "weights": None})
         rows.append(score_model(stage.database_url, bench, blind, out_root))
     chance = scoring.chance([(item.category, len(item.options)) for item in bench.items])
     picture = Path(rows[0]["folder"]) / "plot.png"
     plot.grouped_bars([(r["model"], r["columns"], r["intervals"]) for r in rows] + [("chance", chance, None)], picture)
+    publish_evaluation(bench.label, rows, chance)
     return {"benchmark": bench.label, "items": len(bench.items), "rows": rows, "chance": chance, "plot": str(picture)}

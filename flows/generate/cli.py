@@ -36,21 +36,14 @@ def generate(
 @config_verb(app, QualityConfig)
 def quality(config: QualityConfig):
     """Label accuracy per category and tracker against synthetic ground truth, with a blind baseline."""
-    from flows.generate.quality import measure_quality
-    from flows.ingest.config import SyntheticScenes
-    from flows.ingest.flow import ingest as ingest_flow
+    from flows.generate.quality import quality as quality_flow
     from flows.perceive.config import ExpertChoice
-    from flows.perceive.flow import perceive as perceive_flow
-    from flows.stage import done_clips
 
-    choices = [ExpertChoice(tracker=name) for name in config.trackers]  # unknown names fail here, before any work
-    stage = ready_stage()
-    scenes = SyntheticScenes(count=config.scenes, seed=config.seed, num_frames=config.num_frames)
-    video_ids = ingest_flow(scenes=scenes.specs())
-    clip_ids = done_clips(stage, video_ids)
-    for choice in choices:
-        perceive_flow(video_ids=video_ids, experts_choice=choice)
-        quality_table(measure_quality(stage, clip_ids, "oracle", choice.tracker, "oracle", config.questions))
+    for name in config.trackers:  # unknown names fail here, before Prefect starts
+        ExpertChoice(tracker=name)
+    ready_stage()
+    for report in quality_flow(config):
+        quality_table(report)
 
 
 def quality_table(report: dict) -> None:

@@ -31,6 +31,7 @@ from flows.ingest.video_io import WebmWriter, iter_frames
 from flows.logs import run_logger
 from flows.once import BUSY, claimed, until_done
 from flows.perceive.config import Backends
+from flows.prefect_artifacts import publish_items, publish_refusals
 from flows.progress import progress
 from flows.scratch import scratch_dir
 from flows.stage import Stage, done_clips, open_stage
@@ -187,7 +188,13 @@ def generate(
     selection: Backends | None = None,  # whose done expert runs questions come from
     config: GenerateConfig | None = None,
 ) -> dict:
-    """Question items for the clips (all clips by default) whose chosen expert runs are done."""
+    """Question items for the clips (all clips by default) whose chosen expert runs are done.
+
+    Args:
+        clip_ids: Only these clips (default: every clip).
+        selection: Whose done expert runs the questions come from.
+        config: Thresholds that decide which questions are asked.
+    """
     selection, config = selection or Backends(), config or GenerateConfig()
     stage = open_stage()
     ids = done_clips(stage, clip_ids=clip_ids)
@@ -209,6 +216,8 @@ def generate(
     added = store_items(stage, kept, evidence_by_clip, config)
     if missing:
         run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)
+    publish_refusals(refused)
+    publish_items(stage.database_url)
     return {
         "clips": len(evidence_by_clip),
         "clips_without_expert_runs": missing,

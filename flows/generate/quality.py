@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import numpy as np
+from prefect import flow
 
 from flows.generate.balance import balance
 from flows.generate.blind import blind_baseline
 from flows.generate.candidates import Candidate, generate_candidates, reweight_distractors, true_answer
-from flows.generate.config import GenerateConfig
+from flows.generate.config import GenerateConfig, QualityConfig
 from flows.generate.evidence import expert_facts, find_evidence, truth_facts
 from flows.generate.questions.base import CATEGORIES
+from flows.prefect_artifacts import publish_label_accuracy
 from flows.progress import progress
-from flows.stage import Stage
+from flows.stage import Stage, done_clips, open_stage
 
 
 def measure_quality(
@@ -77,3 +79,29 @@ def measure_quality(
         "wrong_examples": dict(wrong_examples),
         "balance": report,
     }
+
+
+@flow(name="quality", log_prints=True)
+def quality(config: QualityConfig) -> list[dict]:
+    """Render synthetic scenes, perceive them with each tracker (oracle segmentation and depth) and measure the
+    label accuracy of the questions against the scenes' exact truth; one report per tracker.
+
+    Args:
+        config: Scenes to measure on, trackers to compare and the question thresholds.
+    """
+    from flows.ingest.config import SyntheticScenes
+    from flows.ingest.flow import ingest
+    from flows.perceive.config import ExpertChoice
+    from flows.perceive.flow import perceive
+
+    choices = [ExpertChoice(tracker=name) for name in config.trackers]  # unknown names fail before any work
+    stage = open_stage()
+    scenes = SyntheticScenes(count=config.scenes, seed=config.seed, num_frames=config.num_frames)
+    video_ids = ingest(scenes=scenes.specs())
+    clip_ids = done_clips(stage, video_ids)
+    reports = []
+    for choice in choices:
+        perceive(video_ids=video_ids, experts_choice=choice)
+        reports.append(measure_quality(stage, clip_ids, "oracle", choice.tracker, "oracle", config.questions))
+        publish_label_accuracy(reports[-1])
+    return reports

@@ -195,7 +195,13 @@ def ingest(
     scenes: list[SceneSpec] | None = None,
     sampling: ClipSampling | None = None,
 ) -> list[int]:
-    """Ingest video files and synthetic scenes; returns the video ids (failed ones included)."""
+    """Ingest video files and synthetic scenes; returns the video ids (failed ones included).
+
+    Args:
+        paths: Video files to ingest (paths on the machine that runs the flow).
+        scenes: Scripted synthetic scenes to render (fields: flows/ingest/scene_spec.py).
+        sampling: How videos are cut into clips.
+    """
     sampling = sampling or ClipSampling()
     open_stage()
     ids = until_done(paths, lambda path: ingest_file(path, sampling), "ingest files") if paths else []

@@ -20,6 +20,7 @@ from prefect.cache_policies import NONE
 import db
 import model.experts as experts
 from db.models import Clip, Region, Status, Video
+from flows.gpu import gpu_slot
 from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
 from flows.logs import run_logger
@@ -204,20 +205,28 @@ def perceive_clip(
 
 @flow(name="perceive", log_prints=True)
 def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | None = None) -> dict[str, int]:
-    """Run the chosen experts over the clips of `video_ids` (all ingested videos when None)."""
+    """Run the chosen experts over the clips of `video_ids` (all ingested videos when None).
+
+    Args:
+        video_ids: Only the clips of these videos (default: every ingested video).
+        experts_choice: Expert backends, with their options, device and weights.
+    """
     choice = experts_choice or ExpertChoice()  # backend names are checked when the choice is made
     stage = open_stage()
     started = datetime.now(UTC)
     counts = {"done": 0, "skipped": 0, "failed": 0}
     clip_ids = done_clips(stage, video_ids)
-    try:
-        with _fan_out(choice, started) as start:
-            for outcomes in until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips", start):
-                for outcome in outcomes.values():
-                    key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
-                    counts[key] += 1
-    finally:
-        release_models()  # models stay loaded across this process's clips, not after it (cluster workers keep theirs)
+    # one GPU job per GPU across every flow run the Prefect server sees; a cluster's workers hold their own GPUs
+    with gpu_slot("cpu" if choice.cluster else choice.device):
+        try:
+            with _fan_out(choice, started) as start:
+                units = until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips", start)
+                for outcomes in units:
+                    for outcome in outcomes.values():
+                        key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
+                        counts[key] += 1
+        finally:
+            release_models()  # models stay loaded across this process's clips (cluster workers keep theirs)
     return counts
 
 

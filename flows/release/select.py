@@ -20,7 +20,7 @@ KEPT = (ReviewStatus.VERIFIED, ReviewStatus.CORRECTED)  # what people checked: a
 RELEASABLE = (*KEPT, ReviewStatus.TRUTH_VERIFIED)  # plus synthetic items their scene's exact truth confirmed
 
 
-class Selection(BaseModel, extra="forbid", use_attribute_docstrings=True):
+class Selection(BaseModel, extra="forbid", use_attribute_docstrings=True):  # docstrings: the UI form
     categories: list[str] = Field(default_factory=lambda: list(CATEGORIES), json_schema_extra={"flag": "category"})
     """R4D-Bench category codes to include (VG DM SR T R C FP SA DP; repeatable)."""
     statuses: list[str] = Field(default_factory=lambda: list(KEPT), json_schema_extra={"flag": "status"})

@@ -35,7 +35,7 @@ COUNTED = ("correct", "corrected", "ambiguous", "wrong_regions", "reject")  # no
 INVALID = "invalid"  # a verdict we could not read: kept with the reason, sends the item to adjudication
 
 
-class ReviewPolicy(BaseModel, extra="forbid"):
+class ReviewPolicy(BaseModel, extra="forbid", use_attribute_docstrings=True):  # docstrings: the UI form
     overlap: int = Field(2, ge=1, le=10)
     """Reviewers per item before it can be settled."""
     agreement: float = Field(1.0, gt=0.5, le=1.0)

@@ -18,9 +18,11 @@ from sqlalchemy import select
 import db
 from annotate_ui.client import ReviewClient
 from db.models import Annotation, QuestionItem, ReviewSync, utcnow
+from flows.prefect_artifacts import publish_review_progress
 from flows.review.policy import ReviewPolicy
 from flows.review.project_policy import adopt_policy, project_items
 from flows.review.push import adjudication_title
+from flows.review.status import review_report
 from flows.review.verdicts import RecordReport, as_utc, record_annotations, record_deletions, redecide_all
 from flows.stage import Stage, open_stage
 
@@ -63,7 +65,12 @@ def pull_project(stage: Stage, client: ReviewClient, project_id: int, full: bool
 @flow(name="review-pull", log_prints=True)
 def review_pull(project: str = "R4D review", full: bool = False) -> dict:
     """Verdicts of the review project and its adjudication queue; `full` re-reads every task, not only changed
-    ones, and re-decides every item from its live verdicts."""
+    ones, and re-decides every item from its live verdicts.
+
+    Args:
+        project: Label Studio project title (its adjudication queue is derived).
+        full: Re-read every task and re-decide every item, not only what changed.
+    """
     stage, client = open_stage(), ReviewClient()
     main, adjudication = client.find_project(project), client.find_project(adjudication_title(project))
     summary: dict = {"projects": [p for p in (main, adjudication) if p]}
@@ -83,4 +90,5 @@ def review_pull(project: str = "R4D review", full: bool = False) -> dict:
         total.add(pull_project(stage, client, project_id, full, known[project_id]))
     summary.update(vars(total))
     get_run_logger().info("review pull: %s", summary)
+    publish_review_progress(review_report(stage.database_url))
     return summary

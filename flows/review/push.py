@@ -16,9 +16,11 @@ import db
 from annotate_ui.client import ReviewClient, transient
 from annotate_ui.labeling_config import prediction, task_data
 from db.models import QuestionItem
+from flows.prefect_artifacts import publish_review_progress
 from flows.review.media import item_media
 from flows.review.policy import ReviewPolicy, ReviewStatus
 from flows.review.project_policy import adopt_policy
+from flows.review.status import review_report
 from flows.stage import Stage, open_stage
 
 MAX_IMPORT_RETRIES = 50  # each waits for Label Studio to answer a listing first (up to its retry budget)
@@ -92,7 +94,15 @@ def review_push(
 ) -> dict:
     """Send candidate items to the review project and disagreements to the adjudication project. `policy` is
     used only when the project is created (default overlap 2, agreement 1.0); asking an existing project for
-    another one raises `PolicyConflict`."""
+    another one raises `PolicyConflict`.
+
+    Args:
+        project: Label Studio project title (its adjudication queue is derived).
+        categories: Only items of these categories (default: all).
+        limit: At most this many new items.
+        policy: Review policy of a new project (default overlap 2, agreement 1.0).
+        batch: Tasks per import request.
+    """
     stage = open_stage()
     client = ReviewClient()
     with db.session_scope(stage.database_url) as session:
@@ -126,4 +136,5 @@ def review_push(
         client.register_webhook(project_id)
         result["adjudication"] = push_queue(stage, client, project_id, disputed, True, batch)
     get_run_logger().info("review push: %s", result)
+    publish_review_progress(review_report(stage.database_url))
     return result

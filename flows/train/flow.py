@@ -21,7 +21,11 @@ SCORES = "evaluation.json"  # in the run folder: the table's cells, as `r4d rele
 @flow(name="train", log_prints=True)
 def train_flow(config: TrainConfig) -> dict:
     """Train 4D-RGPT on the database's items (by review status); refuse an evaluation release sharing a video;
-    evaluate the result on that release."""
+    evaluate the result on that release.
+
+    Args:
+        config: Student, data, optimiser, P4D and checkpoint settings.
+    """
     from flows.train.loop import train
     from flows.train.truth_targets import truth_targets
 

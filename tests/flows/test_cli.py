@@ -17,6 +17,7 @@ from flows.perceive.config import ExpertChoice
 from flows.pipeline import PipelineConfig
 from flows.release.config import BenchmarkRelease, CheckpointRelease, FormatChoice
 from flows.review.config import PolicyChange, PullConfig, PushConfig, ServeConfig, TruthConfig
+from flows.serve import ServeSettings
 from flows.stack.config import StackConfig, StackFile
 from flows.train.config import TeacherTrainConfig, TrainConfig
 
@@ -64,6 +65,7 @@ CONFIGS = {
     ("stack", "status"): StackFile,
     ("train",): TrainConfig,
     ("train", "teacher"): TeacherTrainConfig,
+    ("serve",): ServeSettings,
 }
 
 
@@ -82,6 +84,7 @@ def test_the_map_mounts_every_stage():
         "evaluate",
         "db",
         "stack",
+        "serve",
     }
     assert {path[0] for path in ALL} == expected
     assert {p for p in ALL if p[0] == "review"} == {

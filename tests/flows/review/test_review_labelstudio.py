@@ -11,8 +11,10 @@ from sqlalchemy import func, select, update
 
 import db
 from db.models import Annotation, QuestionItem
+from flows.prefect_artifacts import REVIEW
 from flows.review.pull import review_pull
 from flows.review.push import review_push
+from flows.review.status import review_report
 from tests.flows.review.conftest import annotate, wait_for
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.postgres, pytest.mark.slow]
@@ -128,6 +130,20 @@ def test_two_reviewers_webhook_pull_corrections_adjudication_updates_deletes(rev
     again = review_pull(project=project, full=True)
     assert (again["created"], again["updated"], again["deleted"]) == (0, 0, 0)
     assert len(verdicts(url)) == 9 and len(verdicts(url, deleted=True)) == 1
+    progress = review_report(url)["total"]  # what the pull showed in the Prefect UI: the progress now
+    assert f"{progress['settled']} of {progress['items']} items settled" in latest_artifact(REVIEW)
+
+
+def latest_artifact(key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC, limit=1
+        )
+    return found[0].data
 
 
 def test_pull_recovers_every_verdict_missed_while_the_receiver_was_down(review_env, label_studio, annotators):

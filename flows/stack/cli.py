@@ -31,8 +31,7 @@ def stack_up(config: StackConfig):
     console.print(f"\nPrefect UI        {urls['prefect']}")
     console.print(f"Label Studio      {urls['label-studio']}  (login {values['LABEL_STUDIO_USERNAME']})")
     console.print(f"review service    {urls['review']}  (webhooks: {urls['review']}/webhook)")
-    if "serve" not in urls:
-        console.print("deployments       not served: this installation has no `r4d serve` verb")
+    console.print(f"deployments       served by `r4d serve`: start runs at {urls['prefect']}/deployments")
     console.print(f"credentials       {config.env_file.resolve()} (mode 0600)")
     console.print(f"logs              {layout.root / 'logs'}")
     console.print(f"use it from a shell: set -a; . {config.env_file}; set +a")

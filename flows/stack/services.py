@@ -56,15 +56,6 @@ class Service:
     after: tuple[str, ...] = ()  # started once these are ready
 
 
-def serve_verb() -> list[str] | None:
-    """The command of the deployments' serve process (`r4d serve`), when this installation has that verb."""
-    import typer.main
-
-    from flows.cli import app
-
-    return [*R4D, "serve"] if "serve" in typer.main.get_command(app).commands else None
-
-
 def plan(config: StackConfig, values: dict[str, str], databases: postgres.Databases, layout: Layout) -> list[Service]:
     """The services in start order, with the environment each one gets."""
     settings = Settings()
@@ -92,6 +83,7 @@ def plan(config: StackConfig, values: dict[str, str], databases: postgres.Databa
                 "PREFECT_HOME": str(layout.root / "prefect"),
                 "PREFECT_API_DATABASE_CONNECTION_URL": databases.prefect.render_as_string(hide_password=False),
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_UI_API_URL": f"{prefect_url}/api",  # the UI finds its API on any port, not only 4200
             },
             config.prefect_port,
             prefect_url,
@@ -123,8 +115,7 @@ def plan(config: StackConfig, values: dict[str, str], databases: postgres.Databa
             ready=lambda r: r.status_code == 200 and "UP" in r.text,
         ),
     ]
-    if (serve := serve_verb()) is not None:
-        services.append(Service("serve", serve, ours, None, None, None, after=("prefect",)))
+    services.append(Service("serve", [*R4D, "serve"], ours, None, None, None, after=("prefect",)))
     services.append(
         Service(
             "review",
@@ -226,8 +217,6 @@ def status(env_file: Path) -> dict[str, tuple[str, str]]:
         url = make_url(database)
         states["postgres"] = ("up" if postgres.is_up(url) else "down", masked(database))
     for name in reversed(NAMES):
-        if name == "serve" and serve_verb() is None and not layout.pid_file(name).exists():
-            continue  # this installation has no `r4d serve`
         about = processes.about(layout.pid_file(name))
         if processes.running(layout.pid_file(name)) is None:
             states[name] = ("down", "")

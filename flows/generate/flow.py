@@ -7,11 +7,7 @@ re-run with the same inputs stores nothing new.
 
 from __future__ import annotations
 
-import contextvars
-import os
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +31,6 @@ from flows.prefect_artifacts import publish_items, publish_refusals
 from flows.progress import progress
 from flows.scratch import scratch_dir
 from flows.stage import Stage, done_clips, open_stage
-
-# Clips whose media are made at once: each draws marks on one thread and encodes on another (libvpx releases the
-# GIL), so one clip per core keeps them busy while each waits on the other half of its work.
-MEDIA_WORKERS = max(2, min(8, os.cpu_count() or 2))
 
 
 @task(cache_policy=NONE, task_run_name="facts and candidates of clip {clip_id}")
@@ -108,12 +100,7 @@ def store_items(
     def store(clip_id: int) -> int | None:
         return store_clip_items(clip_id, by_clip[clip_id], evidence_by_clip[clip_id], config)
 
-    with ThreadPoolExecutor(MEDIA_WORKERS, thread_name_prefix="r4d-media") as pool:
-
-        def start(clip_id: int) -> Callable[[], int | None]:  # the task belongs to this flow run: copy the context
-            return pool.submit(contextvars.copy_context().run, store, clip_id).result
-
-        return sum(until_done(list(by_clip), store, "store items", start=start))
+    return sum(until_done(list(by_clip), store, "store items"))
 
 
 @task(cache_policy=NONE, task_run_name="store items of clip {clip_id}")

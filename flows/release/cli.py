@@ -34,7 +34,7 @@ def benchmark(config: BenchmarkRelease):
 @config_verb(app, CheckpointRelease, "checkpoint")
 def checkpoint(
     config: CheckpointRelease,
-    path: Annotated[Path, typer.Argument(help="A training checkpoint folder (step-N of `r4d train student`).")],
+    path: Annotated[Path, typer.Argument(help="A training checkpoint folder (step-N of `r4d train`).")],
 ):
     """Freeze a trained 4D-RGPT: weights, config, tokenizer, model card, MANIFEST; verified before it appears."""
     import json

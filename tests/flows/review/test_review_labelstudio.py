@@ -157,6 +157,12 @@ def test_pull_recovers_every_verdict_missed_while_the_receiver_was_down(review_e
         for who in annotators
     ]
     assert verdicts(url) == []  # nothing arrived: the receiver is down
+    foreign = ls_tasks(label_studio, rows[0].ls_project_id)[0]["data"] | {"item_key": "not-ours"}
+    with label_studio.api() as api:  # a task someone else put in the project: read by the export, never recorded
+        imported = api.post(f"/api/projects/{rows[0].ls_project_id}/import", json=[foreign]).raise_for_status()
+        foreign_id = max(t["id"] for t in ls_tasks(label_studio, rows[0].ls_project_id))
+    assert imported.json()["task_count"] == 1
+    annotate(label_studio, annotators[0], foreign_id, "A", "Correct")
     report = review_pull(project=project)
     assert report["created"] == len(submitted) == 2 * len(rows)
     assert sorted(v.ls_annotation_id for v in verdicts(url)) == sorted(submitted)

@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     """R4D_SERVICE_URL: our webhook + media service, as reviewers' browsers reach it (media links)."""
     webhook_service_url: str | None = None
     """R4D_WEBHOOK_SERVICE_URL: the same service as Label Studio reaches it, when that differs (containers)."""
-    ls_venv: Path = Path(".venv-ls")
-    """R4D_LS_VENV: the virtualenv of the Label Studio server that `r4d stack up` starts (`make install` makes it)."""
+    ls_venv: Path = Path(__file__).resolve().parent / ".venv-ls"
+    """R4D_LS_VENV: the virtualenv of the Label Studio server that `r4d stack up` starts; by default the checkout's
+    `.venv-ls` (where `make install` makes it), whatever the working directory."""
 
     def database(self) -> str:
         """The database URL: R4D_DATABASE_URL, else the embedded SQLite file under the data directory."""

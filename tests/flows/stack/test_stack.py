@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import uuid
 
 import httpx
@@ -48,6 +49,19 @@ def stack_env(tmp_path):
         admin.execute(f'DROP ROLE IF EXISTS "{database}"')
 
 
+def served_flows(port: int, wait_s: float = 120) -> set[str]:
+    """Names of the flows with an `r4d` deployment on the stack's Prefect server, once there are any."""
+    api = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + wait_s
+    while True:
+        flows = {f["id"]: f["name"] for f in httpx.post(f"{api}/flows/filter", json={}, timeout=30).json()}
+        deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=30).json()
+        names = {flows.get(d["flow_id"]) for d in deployments if d["name"] == "r4d"}
+        if names or time.monotonic() > deadline:
+            return names
+        time.sleep(1)
+
+
 def test_up_status_down(stack_env, tmp_path):
     env, args, ports, database = stack_env
     health = {
@@ -76,11 +90,12 @@ def test_up_status_down(stack_env, tmp_path):
     )
     assert projects.status_code == 200
     logs = tmp_path / "data" / "stack" / "logs"
-    assert {"prefect.log", "label-studio.log", "review.log"} <= {p.name for p in logs.iterdir()}
+    assert {"prefect.log", "label-studio.log", "serve.log", "review.log"} <= {p.name for p in logs.iterdir()}
+    assert "pipeline" in served_flows(ports["prefect"])  # the serve process registered the deployments
 
     status = r4d("stack", "status", cwd=tmp_path, env=env)
     assert status.returncode == 0, status.stdout
-    assert status.stdout.count(" up ") >= 4  # postgres, prefect, label-studio, review
+    assert status.stdout.count(" up ") >= 5  # postgres, prefect, label-studio, serve, review
 
     pids = {p.name: p.read_text() for p in (tmp_path / "data" / "stack" / "run").glob("*.pid")}
     again = r4d("stack", "up", *args, cwd=tmp_path, env=env)
@@ -94,6 +109,6 @@ def test_up_status_down(stack_env, tmp_path):
     assert not any(answers(url) for url in health.values())
     after = r4d("stack", "status", cwd=tmp_path, env=env)
     assert after.returncode == 1
-    assert after.stdout.count(" down ") == 3
+    assert after.stdout.count(" down ") == 4  # all but PostgreSQL
     with psycopg.connect(PG_ADMIN) as admin:  # PostgreSQL was running before `up`: `down` leaves it running
         assert admin.execute("SELECT 1").fetchone() == (1,)

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import select
 
 import db
 from db.models import Annotation, QuestionItem
 from flows.review.push import review_push
+from tests.browser import loopback_page
 from tests.flows.review.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.labelstudio, pytest.mark.postgres, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-
-        def only_loopback(route):  # nothing leaves this machine
-            if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
-                return route.continue_()
-            return route.abort()
-
-        context.route("**/*", only_loopback)
-        yield context.new_page()
-        browser.close()
+    with loopback_page() as page:
+        yield page
 
 
 def test_reviewer_accepts_preselected_answer_with_one_keystroke(review_env, label_studio, annotators, page):

@@ -3,7 +3,6 @@ complete and read its artifact. Headless Debian Chromium; every request not to 1
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import httpx
@@ -13,40 +12,16 @@ from sqlalchemy import func, select
 import db
 from db.models import QuestionItem
 from flows.prefect_artifacts import ITEMS
+from tests.browser import loopback_page
 from tests.flows.serve.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.prefect_server, pytest.mark.postgres, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-
-        def only_loopback(route):  # nothing leaves this machine
-            if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
-                return route.continue_()
-            return route.abort()
-
-        context.route("**/*", only_loopback)
-        page = context.new_page()
-        page.set_default_timeout(90_000)  # a loaded 2-core machine renders slowly
+    with loopback_page(default_timeout_ms=90_000) as page:  # a loaded 2-core machine renders slowly
         yield page
-        browser.close()
 
 
 def form_field(page, label: str):

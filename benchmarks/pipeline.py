@@ -56,7 +56,7 @@ def bench_render(scenes: int, frames: int, seed: int) -> list[str]:
     ]
 
 
-TASKS = ("render scene", "perceive clip", "facts and candidates", "store items")  # every task of the pipeline
+TASKS = ("render scene", "perceive clip", "facts and candidates", "review media", "store items")  # the pipeline's tasks
 
 
 def run_pipeline(scenes: int, frames: int) -> dict:
@@ -119,7 +119,8 @@ def pipeline_report(run: dict) -> list[str]:
     io_s = sum((end - start).total_seconds() for *_, start, end in runs) - expert_s
     model_s, wall = render_s + expert_s, run["wall"]
     ingest_s, perceive_s = run["tasks"].get("render scene", 0.0), run["tasks"].get("perceive clip", 0.0)
-    facts_s, items_s = run["tasks"].get("facts and candidates", 0.0), run["tasks"].get("store items", 0.0)
+    facts_s, media_s = run["tasks"].get("facts and candidates", 0.0), run["tasks"].get("review media", 0.0)
+    items_s = run["tasks"].get("store items", 0.0)
     outside_s, clips = wall - run["in_tasks"], len(runs) // 3
     again, kinds = run["again"], ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_kind.items()))
     return [
@@ -131,8 +132,8 @@ def pipeline_report(run: dict) -> list[str]:
         f"{ingest_s - render_s:.2f}",
         f"    perceive-clip tasks    {perceive_s:8.2f} s  = experts {expert_s:.2f} + their frame I/O {io_s:.2f} "
         f"+ bookkeeping {perceive_s - expert_s - io_s:.2f}",
-        f"    generate tasks         {facts_s + items_s:8.2f} s  = facts and candidates {facts_s:.2f} + items "
-        f"(SoM image, review clips; summed over the clips made at once) {items_s:.2f}",
+        f"    generate tasks         {facts_s + media_s + items_s:8.2f} s  = facts and candidates {facts_s:.2f} + "
+        f"review media (SoM image, review clips) {media_s:.2f} + storing items {items_s:.2f}",
         f"    outside tasks          {outside_s:8.2f} s  (Prefect flows/tasks, DB queries, balancing): "
         f"{outside_s / clips:.2f} s per clip",
         f"  second run wall          {run['second_wall']:8.2f} s  ({again['skipped']} of {len(runs)} expert runs "

@@ -38,11 +38,13 @@ def until_done(
     attempt: Callable[[T], R | None],
     description: str,
     start: Callable[[T], Callable[[], R | None]] | None = None,
+    then: Callable[[R], None] | None = None,
 ) -> list[R]:
     """`attempt(unit)` for every unit, again later for those that came back BUSY; results in `units` order.
 
     `start(unit)` begins an attempt elsewhere (a cluster) and returns a function that waits for its result: every
-    pending unit is started before the first is waited for. By default each attempt runs here, one by one."""
+    pending unit is started before the first is waited for. By default each attempt runs here, one by one.
+    `then(result)` is called as each unit completes, so later stages can start on it before the last unit is done."""
     results: dict[int, R] = {}
     start = start or (lambda unit: lambda: attempt(unit))
 
@@ -56,6 +58,8 @@ def until_done(
                     waiting.append((index, unit))
                     continue
                 results[index] = result
+                if then is not None:
+                    then(result)
                 yield index
             if waiting:
                 time.sleep(wait)

@@ -1,13 +1,17 @@
-"""The `generate` flow: expert outputs -> 4D facts -> question candidates -> run-level balance -> stored items.
+"""The `generate` flow: expert outputs -> 4D facts -> question candidates (+ review media) -> run-level balance
+-> stored items.
 
 Balancing sees every candidate of the run at once (answer letters, category mix, answer dominance), so it
-happens after all clips are processed, never per shard. Items are keyed by clip, expert runs and query: a
-re-run with the same inputs stores nothing new.
+happens after all clips are prepared, never per shard. A clip's review media (SoM image, marked and unmarked
+clips) depend on the clip and its segmentation alone, so they are made while the clip is prepared, before
+balancing: the pipeline prepares clips while it still renders others. Items are keyed by clip, expert runs and
+query: a re-run with the same inputs stores nothing new and makes no media again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +22,7 @@ from sqlalchemy import select
 import db
 from db.models import QuestionItem, Region
 from flows.generate.balance import balance
-from flows.generate.candidates import Candidate, generate_candidates, item_key, reweight_distractors
+from flows.generate.candidates import Candidate, ClipCandidates, generate_candidates, item_key, reweight_distractors
 from flows.generate.config import GenerateConfig
 from flows.generate.evidence import ClipEvidence, expert_facts, find_evidence
 from flows.generate.som import draw_marks, encode_png, mark_video
@@ -33,6 +37,15 @@ from flows.scratch import scratch_dir
 from flows.stage import Stage, done_clips, open_stage
 
 
+@dataclass
+class PreparedClip:
+    """A clip ready for balancing: its evidence, candidates and (when it has candidates) its review media."""
+
+    evidence: ClipEvidence
+    found: ClipCandidates
+    media: dict | None  # som / marked / plain; None: made when its items are stored
+
+
 @task(cache_policy=NONE, task_run_name="facts and candidates of clip {clip_id}")
 def clip_candidates(clip_id: int, selection: Backends, config: GenerateConfig):
     stage = open_stage()
@@ -40,6 +53,50 @@ def clip_candidates(clip_id: int, selection: Backends, config: GenerateConfig):
     if evidence is None:
         return None, None
     return evidence, generate_candidates(expert_facts(stage, evidence), config)
+
+
+def prepare_clip(clip_id: int, selection: Backends, config: GenerateConfig) -> PreparedClip | None:
+    """Facts, candidates and review media of one clip; None when its chosen expert runs are not all done."""
+    evidence, found = clip_candidates(clip_id, selection, config)
+    if evidence is None:
+        return None
+    return PreparedClip(evidence, found, clip_media(clip_id, evidence) if found.candidates else None)
+
+
+@task(cache_policy=NONE, task_run_name="review media of clip {clip_id}")
+def clip_media(clip_id: int, evidence: ClipEvidence) -> dict | None:
+    """The clip's SoM image, marked and unmarked review clips: those of its stored items from the same
+    segmentation, else made now; None while another process makes them (its items' storing then finds them)."""
+    stage = open_stage()
+    if media := stored_media(stage, evidence):
+        return media
+    with claimed(stage.database_url, f"media:{clip_id}") as mine:
+        if not mine:
+            return None
+        return stored_media(stage, evidence) or make_media(stage, evidence)
+
+
+def make_media(stage: Stage, evidence: ClipEvidence) -> dict:
+    return {
+        "som": som_image(stage, evidence),
+        "marked": review_clip(stage, evidence),
+        "plain": review_clip(stage, evidence, False),
+    }
+
+
+def stored_media(stage: Stage, evidence: ClipEvidence) -> dict | None:
+    """Media of an item already stored for this clip and segmentation (they depend on nothing else)."""
+    segmentation = evidence.runs["segmenter"].id
+    with db.session_scope(stage.database_url) as session:
+        for som, provenance in session.execute(
+            select(QuestionItem.som_image_artifact, QuestionItem.provenance).where(
+                QuestionItem.clip_id == evidence.clip_id
+            )
+        ):
+            made_from = provenance.get("expert_runs", {}).get("segmenter", {}).get("run_id")
+            if made_from == segmentation and som and "plain_clip" in provenance:
+                return {"som": som, "marked": provenance["review_clip"], "plain": provenance["plain_clip"]}
+    return None
 
 
 def som_image(stage: Stage, evidence: ClipEvidence) -> str:
@@ -88,9 +145,7 @@ def review_clip(stage: Stage, evidence: ClipEvidence, marked: bool = True) -> di
     return {"artifact": key, "fps": fps, "frames": count, "width": width, "height": height}
 
 
-def store_items(
-    stage: Stage, kept: list[Candidate], evidence_by_clip: dict[int, ClipEvidence], config: GenerateConfig
-) -> int:
+def store_items(stage: Stage, kept: list[Candidate], prepared: dict[int, PreparedClip], config: GenerateConfig) -> int:
     """Store the kept items clip by clip; a clip whose items another process is storing is taken up later
     (by then they are stored), so concurrent runs store and render each item once."""
     by_clip: dict[int, list[Candidate]] = {}
@@ -98,18 +153,19 @@ def store_items(
         by_clip.setdefault(candidate.clip_id, []).append(candidate)
 
     def store(clip_id: int) -> int | None:
-        return store_clip_items(clip_id, by_clip[clip_id], evidence_by_clip[clip_id], config)
+        return store_clip_items(clip_id, by_clip[clip_id], prepared[clip_id], config)
 
     return sum(until_done(list(by_clip), store, "store items"))
 
 
 @task(cache_policy=NONE, task_run_name="store items of clip {clip_id}")
 def store_clip_items(
-    clip_id: int, candidates: list[Candidate], evidence: ClipEvidence, config: GenerateConfig
+    clip_id: int, candidates: list[Candidate], prepared: PreparedClip, config: GenerateConfig
 ) -> int | None:
-    """The clip's items not stored yet, with its SoM image, marked and unmarked clips; None (BUSY) while another process
-    stores them."""
+    """The clip's items not stored yet, with its SoM image, marked and unmarked clips; None (BUSY) while another
+    process stores them."""
     stage = open_stage()
+    evidence = prepared.evidence
     run_keys = [run.run_key for run in evidence.runs.values()]
     keyed = {item_key(evidence.source_key, evidence.clip_key, run_keys, c): c for c in candidates}
     if not _missing(stage, keyed):
@@ -117,8 +173,10 @@ def store_clip_items(
     with claimed(stage.database_url, f"items:{clip_id}") as mine:
         if not mine:
             return BUSY
-        fresh = _missing(stage, keyed)
-        return _store_clip_items(stage, evidence, fresh, config) if fresh else 0
+        if not (fresh := _missing(stage, keyed)):
+            return 0
+        media = prepared.media or stored_media(stage, evidence) or make_media(stage, evidence)
+        return _store_clip_items(stage, evidence, fresh, media, config)
 
 
 def _missing(stage: Stage, keyed: dict[str, Candidate]) -> list[tuple[str, Candidate]]:
@@ -128,9 +186,8 @@ def _missing(stage: Stage, keyed: dict[str, Candidate]) -> list[tuple[str, Candi
 
 
 def _store_clip_items(
-    stage: Stage, evidence: ClipEvidence, fresh: list[tuple[str, Candidate]], config: GenerateConfig
+    stage: Stage, evidence: ClipEvidence, fresh: list[tuple[str, Candidate]], media: dict, config: GenerateConfig
 ) -> int:
-    som, marked, plain = som_image(stage, evidence), review_clip(stage, evidence), review_clip(stage, evidence, False)
     with db.session_scope(stage.database_url) as session:
         regions = {
             r.mark: r.id
@@ -148,12 +205,12 @@ def _store_clip_items(
                     options=c.options,
                     answer_index=c.answer_index,
                     region_ids=[regions[m] for m in c.query.marks],
-                    som_image_artifact=som,
+                    som_image_artifact=media["som"],
                     margin=float(c.margin),
                     provenance={
                         "expert_runs": provenance_runs,
-                        "review_clip": marked,
-                        "plain_clip": plain,
+                        "review_clip": media["marked"],
+                        "plain_clip": media["plain"],
                         "query": {
                             "kind": c.query.kind,
                             "marks": list(c.query.marks),
@@ -185,30 +242,30 @@ def generate(
     selection, config = selection or Backends(), config or GenerateConfig()
     stage = open_stage()
     ids = done_clips(stage, clip_ids=clip_ids)
-    candidates: list[Candidate] = []
-    evidence_by_clip: dict[int, ClipEvidence] = {}
-    proposed, refused, missing, empty = Counter(), Counter(), 0, {}
-    for clip_id in progress(ids, "generate questions"):
-        evidence, result = clip_candidates(clip_id, selection, config)
-        if evidence is None:
-            missing += 1
-            continue
-        evidence_by_clip[clip_id] = evidence
-        candidates += result.candidates
-        proposed.update(result.proposed)
-        refused.update(result.refused)
-        if result.why_empty:
-            empty[clip_id] = result.why_empty
+    return store_prepared(
+        stage, [prepare_clip(c, selection, config) for c in progress(ids, "generate questions")], selection, config
+    )
+
+
+def store_prepared(
+    stage: Stage, prepared: list[PreparedClip | None], selection: Backends, config: GenerateConfig
+) -> dict:
+    """Balance the prepared clips' candidates as one run (in the order given: content order) and store the kept
+    items; the run's summary."""
+    ready = [p for p in prepared if p is not None]
+    candidates = [c for p in ready for c in p.found.candidates]
+    proposed = sum((p.found.proposed for p in ready), Counter())
+    refused = sum((p.found.refused for p in ready), Counter())
     kept, report = balance(reweight_distractors(candidates, config), rng=np.random.default_rng(config.seed))
-    added = store_items(stage, kept, evidence_by_clip, config)
-    if missing:
+    added = store_items(stage, kept, {p.evidence.clip_id: p for p in ready}, config)
+    if missing := len(prepared) - len(ready):
         run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)
     publish_refusals(refused)
     publish_items(stage.database_url)
     return {
-        "clips": len(evidence_by_clip),
+        "clips": len(ready),
         "clips_without_expert_runs": missing,
-        "clips_without_items": empty,
+        "clips_without_items": {p.evidence.clip_id: p.found.why_empty for p in ready if p.found.why_empty},
         "proposed": sum(proposed.values()),
         "refused": sum(refused.values()),
         "candidates": len(candidates),

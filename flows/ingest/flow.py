@@ -8,6 +8,7 @@ while it is ingested, so concurrent runs ingest (render) each source once.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -202,7 +203,18 @@ def ingest(
         scenes: Scripted synthetic scenes to render (fields: flows/ingest/scene_spec.py).
         sampling: How videos are cut into clips.
     """
+    return ingest_sources(paths, scenes, sampling)
+
+
+def ingest_sources(
+    paths: list[str] | None,
+    scenes: list[SceneSpec] | None,
+    sampling: ClipSampling | None,
+    then: Callable[[int], None] | None = None,
+) -> list[int]:
+    """The ingest flow's work; `then(video_id)` is called as each source is done (the pipeline perceives it while
+    the next one renders)."""
     sampling = sampling or ClipSampling()
     open_stage()
-    ids = until_done(paths, lambda path: ingest_file(path, sampling), "ingest files") if paths else []
-    return ids + until_done(scenes or [], lambda spec: ingest_scene(spec, sampling), "render scenes")
+    files = until_done(paths, lambda path: ingest_file(path, sampling), "ingest files", then=then) if paths else []
+    return files + until_done(scenes or [], lambda spec: ingest_scene(spec, sampling), "render scenes", then=then)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -213,21 +214,32 @@ def perceive(video_ids: list[int] | None = None, experts_choice: ExpertChoice | 
     """
     choice = experts_choice or ExpertChoice()  # backend names are checked when the choice is made
     stage = open_stage()
+    with expert_session(choice) as perceive_clips:
+        return perceive_clips(done_clips(stage, video_ids))
+
+
+@contextmanager
+def expert_session(choice: ExpertChoice) -> Iterator[Callable[[list[int]], dict[str, int]]]:
+    """Yields `perceive_clips(clip_ids) -> counts of done/skipped/failed runs`, callable many times while the
+    models stay loaded, the GPU slot held and the cluster connected (the pipeline calls it once per video)."""
     started = datetime.now(UTC)
-    counts = {"done": 0, "skipped": 0, "failed": 0}
-    clip_ids = done_clips(stage, video_ids)
     # one GPU job per GPU across every flow run the Prefect server sees; a cluster's workers hold their own GPUs
     with gpu_slot("cpu" if choice.cluster else choice.device):
         try:
             with _fan_out(choice, started) as start:
-                units = until_done(clip_ids, lambda c: perceive_clip(c, choice, started), "perceive clips", start)
-                for outcomes in units:
-                    for outcome in outcomes.values():
-                        key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
-                        counts[key] += 1
+
+                def perceive_clips(clip_ids: list[int]) -> dict[str, int]:
+                    counts = {"done": 0, "skipped": 0, "failed": 0}
+                    attempt = partial(perceive_clip, choice=choice, failed_since=started)
+                    for outcomes in until_done(clip_ids, attempt, "perceive clips", start):
+                        for outcome in outcomes.values():
+                            key = "failed" if outcome.error else "skipped" if outcome.skipped else "done"
+                            counts[key] += 1
+                    return counts
+
+                yield perceive_clips
         finally:
             release_models()  # models stay loaded across this process's clips (cluster workers keep theirs)
-    return counts
 
 
 @contextmanager

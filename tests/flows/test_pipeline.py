@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 import db
-from db.models import Clip, ExpertRun, Region, Status, Video
+from db.models import Clip, ExpertRun, QuestionItem, Region, Status, Video
 from flows.ingest.config import ClipSampling, SyntheticScenes
 from flows.ingest.flow import ingest
 from flows.ingest.video_io import WebmWriter
@@ -134,3 +134,34 @@ def test_killed_run_resumes_without_redoing_work(prefect_harness, r4d_env):
     assert all(after[i] == r for i, r in finished_before.items())  # finished work untouched
     assert result["expert_runs"]["skipped"] == len(finished_before)
     assert counts(url)["videos"] == 6 and counts(url)["clips"] == 6
+
+
+def items(url: str) -> list[tuple]:
+    with db.session_scope(url) as session:
+        rows = session.scalars(select(QuestionItem).order_by(QuestionItem.item_key))
+        return [
+            (i.item_key, i.question, i.options, i.answer_index, i.som_image_artifact, i.provenance["review_clip"])
+            for i in rows
+        ]
+
+
+def test_streamed_pipeline_stores_what_the_stages_one_by_one_store(prefect_harness, tmp_path, monkeypatch):
+    """The pipeline perceives and prepares questions while it renders; the items (and their media, which are
+    made before balancing) must be those of ingest, perceive and generate run one after another."""
+    from flows.generate.flow import generate
+    from flows.stage import _open
+
+    scenes = SyntheticScenes(count=3, seed=11, **SMALL)
+    stored = []
+    for name, run in [
+        ("stages", lambda: (ingest(scenes=scenes.specs()), perceive(), generate())),
+        ("pipeline", lambda: pipeline(synthetic=scenes)),
+    ]:
+        monkeypatch.setenv("R4D_DATA_DIR", str(tmp_path / name))
+        monkeypatch.delenv("R4D_DATABASE_URL", raising=False)
+        monkeypatch.delenv("R4D_ARTIFACT_URL", raising=False)
+        _open.cache_clear()
+        run()
+        stored.append(items(f"sqlite:///{tmp_path / name / 'r4d.db'}"))
+    _open.cache_clear()
+    assert stored[0] and stored[1] == stored[0]

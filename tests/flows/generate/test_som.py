@@ -201,3 +201,17 @@ def test_mismatched_frame_is_refused():
     frame, labels = scene()
     with pytest.raises(ValueError):
         draw_marks(frame[:-1], labels, MARKS)
+
+
+def test_distances_are_reproducible():
+    """Badges sit at distance-map maxima: a map that changes between calls on the same mask (OpenCV 5.0's precise
+    transform does, in the last bits) moves badges between identical runs."""
+    from flows.generate.som import _distance_to
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        height, width = rng.integers(8, 120, 2)
+        region = np.zeros((height, width), np.uint8)
+        cv2.circle(region, (int(rng.integers(0, width)), int(rng.integers(0, height))), int(rng.integers(1, 40)), 1, -1)
+        region = region.astype(bool)
+        assert np.array_equal(_distance_to(region), _distance_to(region))

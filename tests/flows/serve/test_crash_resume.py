@@ -1,5 +1,6 @@
 """A deployed pipeline run whose `r4d serve` (and the flow run it started) is SIGKILLed mid-perceive: the
-deployment run again after a restart ends with exactly the items of an uninterrupted run, each stored once."""
+deployment run again after a restart ends with exactly the items of an uninterrupted run, each stored once, and
+the killed run ends as Crashed once its heartbeats stop (flows/crashes.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import db
 from db.models import ExpertRun, QuestionItem, Status
 from tests.conftest import PG_ADMIN, _pg_url
 from tests.flows.serve.conftest import wait_for
+from tests.flows.serve.test_deployments import flow_run_tree
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.postgres, pytest.mark.slow]
 SCENES = {"count": 6, "num_frames": 24, "seed": 40}
@@ -77,8 +79,6 @@ def test_killed_deployed_run_resumes_to_the_uninterrupted_items(
         again = run_deployment("pipeline/r4d", parameters={"synthetic": SCENES}, timeout=900, poll_interval=0.5)
     assert again.id != first.id
     assert again.state.is_completed(), (again.state, served.log.read_text()[-3000:])
-    killed = httpx.get(f"{prefect_pg}/flow_runs/{first.id}").json()
-    assert killed["state_type"] == "RUNNING"  # nothing watches a killed serve process's runs (README: a crash)
 
     reference_env = {
         **r4d_env["env"],
@@ -99,3 +99,17 @@ def test_killed_deployed_run_resumes_to_the_uninterrupted_items(
     resumed, expected = items(url), items(reference_database)
     assert expected and resumed == expected
     assert expert_runs(url) == expert_runs(reference_database)  # every expert run once, all done
+
+    # the killed run and its running stage stopped beating: the automation `r4d serve` made ends them as Crashed
+    # (a heartbeat every 30 s, 3 missed)
+    killed = flow_run_tree(prefect_pg, str(first.id))
+    assert len(killed) > 1, "the pipeline had started its stages as subflows"
+
+    def killed_states():
+        runs = [httpx.get(f"{prefect_pg}/flow_runs/{run}").json() for run in killed]
+        return None if any(run["state_type"] == "RUNNING" for run in runs) else [run["state"] for run in runs]
+
+    states = wait_for(killed_states, 300, "the killed runs to leave Running", every=2)
+    crashed = [s for s in states if (s["type"], s["name"]) == ("CRASHED", "Crashed")]
+    assert crashed and all("heartbeat" in s["message"] for s in crashed), states
+    assert {s["type"] for s in states} <= {"CRASHED", "COMPLETED"}, states  # stages done before the kill completed

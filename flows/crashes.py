@@ -1,7 +1,7 @@
 """Runs whose process died end as Crashed: flow-run heartbeats and a Prefect automation that watches them.
 
 Why: a SIGKILLed `r4d serve` (or a lost machine) cannot report anything, so its runs would stay Running for
-ever. Each served run, and each stage it runs as a subflow, sends a `prefect.flow-run.heartbeat` event every
+ever. Each served run (and any subflow run in its process) sends a `prefect.flow-run.heartbeat` event every
 `heartbeat_s` seconds (Prefect's flow engine, in the run's own process); the Prefect server's trigger service
 fires the automation when a run that has beaten once sends neither a heartbeat nor a final state for `MISSED`
 beats in a row, and sets that run to Crashed. Prefect's own recipe (docs: "detect zombie flows"), one automation
@@ -51,13 +51,26 @@ def crash_automation(heartbeat_s: int):
 
 
 def watch_for_crashes(client, heartbeat_s: int) -> None:
-    """Create the automation on the server `client` talks to, or update the one an earlier serve made."""
+    """Create the automation on the server `client` talks to, or bring the one an earlier serve made up to date.
+    An unchanged one is left alone: updating an automation resets what its trigger has seen, so a run killed
+    before this serve started would never be called crashed."""
     wanted = crash_automation(heartbeat_s)
     existing = client.read_automations_by_name(AUTOMATION)
     if not existing:
         client.create_automation(wanted)
         return
     first, *extra = existing  # two serve processes starting at once may both have created it
-    client.update_automation(first.id, wanted)
+    if _settings(first) != _settings(wanted):
+        client.update_automation(first.id, wanted)
     for automation in extra:
         client.delete_automation(automation.id)
+
+
+def _settings(automation) -> tuple:
+    """What the automation does, without the ids the server gives it."""
+    return (
+        automation.description,
+        automation.enabled,
+        automation.trigger.model_dump(mode="json", exclude={"id"}),
+        [action.model_dump(mode="json") for action in automation.actions],
+    )

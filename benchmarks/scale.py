@@ -3,10 +3,12 @@ this machine (the same expert work in 2 plain processes against 1), and the orch
 
 The expert: Depth Anything V2 with random weights, shaped to be CPU-bound: a ViT-S-sized backbone (384 wide,
 8 layers) at a 224 px input (240x320 frames -> 16x21 patches), so ~75% of its time is matrix products whose
-working set fits the caches. Why not the 518 px input of the real backend: with a small backbone there, ~60% of
+working set fits the caches. Why not the 518 px input of the real backend: with a small backbone there, ~70% of
 the time went to convolutions, upsampling and element-wise ops over 518x686 maps of a few channels (tens of MB
-per frame), which stream through memory; two such processes on two cores slow each other down through the
-shared cache and memory, which measures the machine, not the fan-out (the issue asks for a CPU-bound expert).
+per frame) that stream through memory, which two processes on two cores share: that measures the machine more
+than the fan-out (the issue asks for a CPU-bound expert). Not separated here (the shared machine's load hides
+it): how much of the earlier "a clip 1.28x slower with two workers" was that, and how much the workers' malloc
+setting, since fixed (flows/perceive/worker_memory.py: every tensor a fresh kernel-zeroed mmap, +40% CPU).
 The ceiling says what two cores give that expert here: each plain process decodes its clips and loads the model
 first, then all start at once; no Prefect, no Dask, no database.
 The cluster is started as a real one is: `dask scheduler` and one `dask worker` per slot, each its own process

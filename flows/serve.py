@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from flows.command import UsageError, config_verb, ready_stage
 from flows.console import cli_console
+from flows.crashes import MIN_HEARTBEAT_S, MISSED, watch_for_crashes
 
 app = typer.Typer()
 console = cli_console()
@@ -95,7 +96,8 @@ def detected_gpus() -> int:
 
 
 class ServeSettings(BaseModel, extra="forbid"):
-    """`r4d serve`: the GPUs this machine offers, the review-pull schedule, how many runs at once."""
+    """`r4d serve`: the GPUs this machine offers, the review-pull schedule, how many runs at once, how soon a
+    run whose process died is called crashed."""
 
     gpus: int | None = Field(
         None, ge=0, description="GPUs on this machine, one job each (default: the CUDA devices torch sees)."
@@ -104,6 +106,11 @@ class ServeSettings(BaseModel, extra="forbid"):
         600.0, ge=0, description="Seconds between scheduled review pulls (0: none; needs R4D_LS_TOKEN)."
     )
     limit: int | None = Field(None, ge=1, description="Most flow runs this process runs at once.")
+    heartbeat: int = Field(
+        MIN_HEARTBEAT_S,
+        ge=MIN_HEARTBEAT_S,
+        description=f"Seconds between a run's heartbeats; a run that misses {MISSED} in a row is set to Crashed.",
+    )
 
 
 @config_verb(app, ServeSettings, "serve")
@@ -132,7 +139,8 @@ def serve(config: ServeSettings):
     try:
         with get_client(sync_client=True) as client:
             limits = create_limits(client, count)
+            watch_for_crashes(client, config.heartbeat)
     except httpx.HTTPError as error:
         raise UsageError(f"Prefect server at {api}: {error}") from None
     console.print(f"GPU limits: {', '.join(limits) or 'none (no GPU)'}; one job per GPU")
-    serve_deployments(*deployments(pull_every), limit=config.limit)
+    serve_deployments(*deployments(pull_every), limit=config.limit, heartbeat_seconds=config.heartbeat)

@@ -8,7 +8,8 @@ run at scale; `local:N` starts one for a single run.
 
 Each task asks for one `GPU` resource, and a worker offers as many as it has devices (one per worker is the
 usual layout: a worker per GPU, pinned with CUDA_VISIBLE_DEVICES). Models are cached per process
-(model.experts.loading), and a worker process outlives its tasks, so a worker loads each model once.
+(model.experts.loading), and a worker process outlives its tasks, so a worker loads each model once; it also
+keeps the memory torch frees (flows/perceive/worker_memory.py: Dask's default made every tensor a fresh mmap).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def submitting(address: str, task: Any, parameters: Callable[[Any], dict]) -> It
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect_dask import DaskTaskRunner
 
+    from flows.perceive.worker_memory import KeepFreedMemory
+
     # Tasks run under the settings of the flow that submits them: name its API (Prefect's temporary server too),
     # or each worker would start a temporary server of its own
     api_url = str(get_client().api_url)
@@ -73,6 +76,7 @@ def submitting(address: str, task: Any, parameters: Callable[[Any], dict]) -> It
         except OSError as error:  # distributed's connection timeout is an OSError too
             raise ClusterError(f"no Dask scheduler answers at {address}: {error}") from None
         check_workers(client, address)
+        client.register_plugin(KeepFreedMemory(), name=KeepFreedMemory.name)
         yield lambda unit: runner.submit(task, parameters(unit)).result
 
 

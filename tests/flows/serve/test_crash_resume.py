@@ -1,5 +1,6 @@
 """A deployed pipeline run whose `r4d serve` (and the flow run it started) is SIGKILLed mid-perceive: the
-deployment run again after a restart ends with exactly the items of an uninterrupted run, each stored once."""
+deployment run again after a restart ends with exactly the items of an uninterrupted run, each stored once, and
+the killed run ends as Crashed once its heartbeats stop (flows/crashes.py)."""
 
 from __future__ import annotations
 
@@ -77,8 +78,6 @@ def test_killed_deployed_run_resumes_to_the_uninterrupted_items(
         again = run_deployment("pipeline/r4d", parameters={"synthetic": SCENES}, timeout=900, poll_interval=0.5)
     assert again.id != first.id
     assert again.state.is_completed(), (again.state, served.log.read_text()[-3000:])
-    killed = httpx.get(f"{prefect_pg}/flow_runs/{first.id}").json()
-    assert killed["state_type"] == "RUNNING"  # nothing watches a killed serve process's runs (README: a crash)
 
     reference_env = {
         **r4d_env["env"],
@@ -99,3 +98,13 @@ def test_killed_deployed_run_resumes_to_the_uninterrupted_items(
     resumed, expected = items(url), items(reference_database)
     assert expected and resumed == expected
     assert expert_runs(url) == expert_runs(reference_database)  # every expert run once, all done
+
+    # the killed run stopped beating: the automation `r4d serve` made ends it as Crashed (a heartbeat every 30 s,
+    # 3 missed in a row)
+    def killed_state():
+        run = httpx.get(f"{prefect_pg}/flow_runs/{first.id}").json()
+        return run["state"] if run["state_type"] != "RUNNING" else None
+
+    state = wait_for(killed_state, 300, "the killed run to leave Running", every=2)
+    assert (state["type"], state["name"]) == ("CRASHED", "Crashed"), state
+    assert "heartbeat" in state["message"], state

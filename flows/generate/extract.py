@@ -115,17 +115,20 @@ def _collinear(points: np.ndarray, min_spread: float = 0.01) -> bool:
 
 
 class MotionChain:
-    """Rigid motion of tracked points from frame 0 to the current frame: fitted on the points that survive from
-    frame 0, or chained through the previous frame when too few do (trackers lose points for good)."""
+    """Rigid motion of tracked points from the first frame that has enough of them (frame 0, or the frame a late
+    region appears on) to the current frame: fitted on the points that survive from that frame, or chained through
+    the previous frame when too few do (trackers lose points for good; points seeded since carry the chain on)."""
 
     def __init__(self, min_points: int, rng: np.random.Generator):
         self.min_points, self.rng = min_points, rng
-        self.first: np.ndarray | None = None  # (N, 3) points at frame 0, NaN where unknown
+        self.first: np.ndarray | None = None  # (N, 3) points on the first frame, NaN where unknown
         self.last: np.ndarray | None = None
-        self.motion: np.ndarray | None = None  # frame 0 -> last frame; None when that frame's fit failed
+        self.motion: np.ndarray | None = None  # first frame -> last frame; None when that frame's fit failed
 
     def update(self, points: np.ndarray, tol: np.ndarray) -> RigidFit | None:
         if self.first is None:
+            if np.isfinite(points).all(axis=1).sum() < self.min_points:
+                return None  # not started: a late region, or its points have no depth yet
             self.first = self.last = points
             self.motion = np.eye(4)
             return RigidFit(np.eye(4), 1.0)

@@ -34,7 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from model.experts.base import ClipInput, ExpertInputError, TrackResult
+from model.experts.base import ClipInput, ExpertInputError, TrackResult, check_start_frames
 from model.experts.registry import register
 
 
@@ -98,15 +98,18 @@ class LucasKanadeTracker:
         self.options = LucasKanadeOptions(**options)
         self.last_fb_errors: list[float] = []
 
-    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
-        """Track `queries` (N, 2) pixel x, y on the first frame through the clip; see the module docstring.
+    def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
+        """Track `queries` (N, 2) pixel x, y, each given on its frame `start_frames[n]` (default 0), through the
+        rest of the clip; see the module docstring.
 
         A point is visible on a frame when it was tracked onto it (status ok forward and backward, forward-
         backward distance < `fb_threshold`) and lies inside it (0 <= x <= W - 1, 0 <= y <= H - 1, pixel
-        centres at integers), and was visible on every earlier frame. On frame 0 `tracks` are the queries
-        and `visible` says whether each lies inside the frame; a query outside it is never tracked.
+        centres at integers), and was visible on every frame since its start. On its start frame `tracks` is
+        the query and `visible` says whether it lies inside the frame; a query outside it is never tracked.
+        Before its start frame a point is not visible.
         """
         queries = _check_queries(queries)
+        starts = check_start_frames(start_frames, len(queries), clip.num_frames)
         opts = self.options
         height, width = int(clip.height), int(clip.width)
         num_frames = clip.num_frames
@@ -115,25 +118,8 @@ class LucasKanadeTracker:
         visible = np.zeros((num_frames, n), bool)
         self.last_fb_errors = []
 
-        win = (opts.win_size, opts.win_size)
-        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, opts.max_iterations, opts.epsilon)
-
-        def lk(prev: np.ndarray, nxt: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            # OpenCV's Python binding cannot take pyramids from buildOpticalFlowPyramid (it rejects the
-            # tuple), so each call builds the two pyramids itself.
-            out, status, _ = cv2.calcOpticalFlowPyrLK(
-                prev,
-                nxt,
-                points,
-                None,
-                winSize=win,
-                maxLevel=opts.max_level,
-                criteria=criteria,
-                minEigThreshold=float(opts.min_eig_threshold),
-            )
-            return out.reshape(-1, 2), status.reshape(-1).astype(bool)
-
-        prev_gray: np.ndarray | None = None  # the only frame kept; None once no point is visible
+        lk = _Flow(opts)
+        prev_gray: np.ndarray | None = None  # the only frame kept
         count = 0
         for t, frame in enumerate(clip.frames()):
             if t >= num_frames:
@@ -142,37 +128,62 @@ class LucasKanadeTracker:
                 )
             gray = _to_gray(frame, clip, t)  # every frame is validated, even once nothing is left to track
             count = t + 1
-            if t == 0:
-                tracks[0] = queries
-                visible[0] = _inside(queries, width, height)
-                prev_gray = gray if visible[0].any() else None
-                continue
-            tracks[t] = tracks[t - 1]
-            alive = np.flatnonzero(visible[t - 1])
-            if alive.size == 0:
-                self.last_fb_errors.append(float("nan"))
-                prev_gray = None
-                continue
-            start = np.ascontiguousarray(tracks[t - 1, alive])
-            forward, ok_forward = lk(prev_gray, gray, start)
-            back, ok_back = lk(gray, prev_gray, forward)
-            fb = np.linalg.norm(back - start, axis=1)
-            keep = (
-                ok_forward
-                & ok_back
-                & np.isfinite(forward).all(axis=1)
-                & (fb < opts.fb_threshold)
-                & _inside(forward, width, height)
-            )
-            tracks[t, alive[keep]] = forward[keep]
-            visible[t, alive[keep]] = True
-            self.last_fb_errors.append(float(fb[keep].mean()) if keep.any() else float("nan"))
+            if t > 0:
+                self.last_fb_errors.append(self._step(lk, prev_gray, gray, tracks, visible, t))
+            new = starts == t
+            tracks[t, new] = queries[new]
+            visible[t, new] = _inside(queries[new], width, height)
             prev_gray = gray
         if count != num_frames:
             raise ExpertInputError(
                 f"clip {clip.name!r}: frames yielded {count} frames but it has {num_frames} timestamps"
             )
         return TrackResult(tracks=tracks, visible=visible)
+
+    def _step(self, lk: _Flow, prev_gray: np.ndarray, gray: np.ndarray, tracks, visible, t: int) -> float:
+        """Carry the points visible on frame t - 1 onto frame t; the mean forward-backward distance of those kept."""
+        tracks[t] = tracks[t - 1]
+        alive = np.flatnonzero(visible[t - 1])
+        if alive.size == 0:
+            return float("nan")
+        start = np.ascontiguousarray(tracks[t - 1, alive])
+        forward, ok_forward = lk(prev_gray, gray, start)
+        back, ok_back = lk(gray, prev_gray, forward)
+        fb = np.linalg.norm(back - start, axis=1)
+        height, width = gray.shape
+        keep = (
+            ok_forward
+            & ok_back
+            & np.isfinite(forward).all(axis=1)
+            & (fb < self.options.fb_threshold)
+            & _inside(forward, width, height)
+        )
+        tracks[t, alive[keep]] = forward[keep]
+        visible[t, alive[keep]] = True
+        return float(fb[keep].mean()) if keep.any() else float("nan")
+
+
+class _Flow:
+    """One pyramidal LK call with the tracker's options. OpenCV's Python binding cannot take pyramids from
+    buildOpticalFlowPyramid (it rejects the tuple), so each call builds the two pyramids itself."""
+
+    def __init__(self, opts: LucasKanadeOptions):
+        self.win = (opts.win_size, opts.win_size)
+        self.criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, opts.max_iterations, opts.epsilon)
+        self.max_level, self.min_eig = opts.max_level, float(opts.min_eig_threshold)
+
+    def __call__(self, prev: np.ndarray, nxt: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out, status, _ = cv2.calcOpticalFlowPyrLK(
+            prev,
+            nxt,
+            points,
+            None,
+            winSize=self.win,
+            maxLevel=self.max_level,
+            criteria=self.criteria,
+            minEigThreshold=self.min_eig,
+        )
+        return out.reshape(-1, 2), status.reshape(-1).astype(bool)
 
 
 def _check_queries(queries: np.ndarray) -> np.ndarray:

@@ -25,7 +25,8 @@ from flows.ingest.scene_spec import CameraSpec, ObjectSpec, SceneSpec
 from flows.ingest.synthetic import render_scene, yaw_matrix
 from flows.ingest.truth import load_truth
 from flows.ingest.video_io import iter_frames
-from flows.perceive.queries import select_queries
+from flows.perceive.config import ExpertChoice
+from flows.perceive.queries import seed_queries
 from model.experts import ClipInput, create
 from model.experts.oracle import OracleDepth, OracleSegmenter
 from model.geometry import transform
@@ -66,15 +67,21 @@ class Scene:
         )
 
     def facts(self, *, poses: bool = True, min_area: int = 64, noise: float = 0.0, tracker: str = "oracle"):
-        """Oracle segmentation, tracks of `select_queries` points (24 per region, 32 on the background), oracle
+        """Oracle segmentation, tracks of the points `perceive` seeds (its default counts and windows), oracle
         depth -> (expert facts, truth facts, region mark -> object index)."""
         clip = self.clip()
         segmentation = OracleSegmenter(min_area=min_area).segment(clip)
-        first_labels = next(OracleSegmenter(min_area=min_area).segment(clip).masks)
-        marks = [r.index for r in segmentation.regions]
-        first_frame = next(iter_frames(self.video, [0]))
-        queries, query_marks = select_queries(first_frame, first_labels, marks, 24, background=32)
-        tracks = create("tracker", tracker).track(clip, queries)
+        regions = [r.__dict__ for r in segmentation.regions]
+        points = ExpertChoice()
+        seeds = seed_queries(
+            clip.frames(),
+            OracleSegmenter(min_area=min_area).segment(clip).masks,
+            regions,
+            points.points_per_region,
+            background=points.background_points,
+            reseed_every=points.reseed_every,
+        )
+        tracks = create("tracker", tracker).track(clip, seeds.queries, seeds.start_frames)
         depth = OracleDepth().estimate(clip)
         started = time.perf_counter()
         experts = facts_from_experts(
@@ -84,10 +91,10 @@ class Scene:
             depth=depth.depth,
             intrinsics=depth.intrinsics,
             camera_poses=depth.camera_poses if poses else None,
-            regions=[r.__dict__ for r in segmentation.regions],
+            regions=regions,
             tracks=tracks.tracks,
             visible=tracks.visible,
-            query_marks=query_marks,
+            query_marks=seeds.marks,
             metric=depth.metric,
             depth_noise=noise,
         )

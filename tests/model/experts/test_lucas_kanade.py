@@ -96,6 +96,25 @@ def test_subpixel_translation():
     assert all(0 <= e < tracker.options.fb_threshold for e in tracker.last_fb_errors)
 
 
+def test_points_given_on_later_frames_start_there():
+    d = np.array([1.7, -0.8])
+    mats = [np.array([[1, 0, d[0] * t], [0, 1, d[1] * t]], float) for t in range(20)]
+    clip = _affine_clip(_texture(), [_to_texture(m) for m in mats])
+    queries = _features(_first_frame(clip), 20, border=45)
+    starts = np.repeat([0, 5, 12, 19], 5)
+    given = queries + d * starts[:, None]  # where each point is on its start frame
+    result = LucasKanadeTracker().track(clip, given, starts)
+    for n, start in enumerate(starts):
+        assert not result.visible[:start, n].any()  # not visible before its start frame
+        assert result.visible[start:, n].all()
+        np.testing.assert_array_equal(result.tracks[start, n], given[n].astype(np.float32))
+    truth = queries + d * 19
+    assert np.median(np.linalg.norm(result.tracks[-1] - truth, axis=1)) < 0.3
+    for bad, match in (([0, 1], "20 integers"), (np.full(20, 20), r"0\.\.19"), (np.full(20, 0.5), "integer")):
+        with pytest.raises(ValueError, match=match):
+            LucasKanadeTracker().track(clip, given, np.asarray(bad))
+
+
 def test_rotation_and_scale_about_centre():
     centre = ((W - 1) / 2, (H - 1) / 2)
     mats = [cv2.getRotationMatrix2D(centre, 1.0 * t, 1.004**t) for t in range(20)]

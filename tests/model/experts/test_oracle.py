@@ -172,6 +172,25 @@ def test_tracker_reproduces_truth_tracks(random_scene, start):
     assert agrees[:, turning].mean() >= 0.8
 
 
+def test_tracker_starts_points_on_their_own_frame(random_scene):
+    """A point given on frame 4 of the clip moves exactly as it does in the clip cut at frame 4, and is not visible
+    before; points given on frame 0 alongside it are unchanged."""
+    scene = random_scene
+    truth_visible = scene.arrays["track_visible"]
+    late = scene.arrays["tracks2d"][4][truth_visible[4]][:40]
+    early = scene.arrays["tracks2d"][0][truth_visible[0]][:40]
+    queries = np.concatenate([early, late])
+    starts = np.repeat([0, 4], [len(early), len(late)])
+    both = OracleTracker().track(scene.clip(), queries, starts)
+    cut = OracleTracker().track(scene.clip(np.arange(4, scene.spec.num_frames)), late)
+    alone = OracleTracker().track(scene.clip(), early)
+    assert not both.visible[:4, len(early) :].any()
+    np.testing.assert_allclose(both.tracks[4:, len(early) :], cut.tracks, atol=1e-3)
+    assert np.array_equal(both.visible[4:, len(early) :], cut.visible)
+    np.testing.assert_array_equal(both.tracks[:, : len(early)], alone.tracks)
+    assert np.array_equal(both.visible[:, : len(early)], alone.visible)
+
+
 def test_tracker_background_queries_follow_the_camera(random_scene):
     """Queries on the ground stay on the ground: their tracks move with the camera only."""
     scene = random_scene

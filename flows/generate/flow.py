@@ -169,6 +169,22 @@ def _store_clip_items(
     return len(fresh)
 
 
+def clips_without_items(
+    clip_ids: list[int], candidates: list[Candidate], kept: list[Candidate], why_empty: dict[int, str]
+) -> dict[int, str]:
+    """Every clip that yields no item, with why: its own reason (nothing proposed, everything refused), or that
+    balancing dropped all of its candidates (answer and category shares are kept over the whole run)."""
+    proposed = Counter(c.clip_id for c in candidates)
+    kept_clips = {c.clip_id for c in kept}
+    out = {}
+    for clip_id in clip_ids:
+        if clip_id in why_empty:
+            out[clip_id] = why_empty[clip_id]
+        elif clip_id not in kept_clips:
+            out[clip_id] = f"all {proposed[clip_id]} candidates dropped by balancing (answer and category shares)"
+    return out
+
+
 @flow(name="generate", log_prints=True)
 def generate(
     clip_ids: list[int] | None = None,
@@ -200,6 +216,7 @@ def generate(
         if result.why_empty:
             empty[clip_id] = result.why_empty
     kept, report = balance(reweight_distractors(candidates, config), rng=np.random.default_rng(config.seed))
+    empty = clips_without_items(list(evidence_by_clip), candidates, kept, empty)
     added = store_items(stage, kept, evidence_by_clip, config)
     if missing:
         run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)

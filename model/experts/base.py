@@ -79,6 +79,9 @@ class PointTracker(Protocol):
     """Whether a track stays on its surface point while that surface turns. Window trackers (Lucas-Kanade) slide
     towards the silhouette instead, so the rotation measured from their tracks is not asked about."""
 
+    pixel_noise: float
+    """Typical error in pixels of a tracked position (0 for exact tracks): 3D fits on the tracks accept that much."""
+
     def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
         """Track `queries` (N, 2) pixel x, y, each given on clip frame `start_frames[n]` (0 for all when None),
         through the rest of the clip; a point is not visible before its start frame."""

@@ -29,6 +29,8 @@ class CoTracker3:
     # A point tracker trained to stay on its surface point through turns and occlusions (not measured here: the
     # label accuracy of rotation questions from its tracks needs real weights; see `r4d quality`).
     follows_rotation = True
+    # Not measured here (that needs real weights): a pixel is assumed.
+    pixel_noise = 1.0
 
     def __init__(self, mode: str = "offline", checkpoint: str | None = None, device: str = "cpu", dtype: str = "fp32"):
         if mode not in CHECKPOINTS:

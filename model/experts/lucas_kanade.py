@@ -55,14 +55,23 @@ class LucasKanadeOptions:
     min_eig_threshold: float = 1e-4
     """LK fails (point lost) where the window's gradient matrix has a smaller minimum eigenvalue (divided by
     the window's pixel count; OpenCV's `minEigThreshold`): the window is too flat to be tracked."""
+    template_size: int = 11
+    """Side in pixels of the patch kept from each point's start frame (odd, >= 3) ..."""
+    min_template_ncc: float = 0.7
+    """... a point is lost once its patch correlates less than this with that first one (zero-mean normalised
+    cross-correlation; -1 disables the check). It catches what the forward-backward check cannot: a point whose
+    surface went behind another object, its window now on the occluder's edge, which then holds it still."""
 
     def __post_init__(self) -> None:
-        for name, least in (("win_size", 3), ("max_level", 0), ("max_iterations", 1)):
+        for name, least in (("win_size", 3), ("max_level", 0), ("max_iterations", 1), ("template_size", 3)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
                 raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-        if self.win_size % 2 == 0:
-            raise ValueError(f"win_size must be odd, got {self.win_size}")
+        for name in ("win_size", "template_size"):
+            if getattr(self, name) % 2 == 0:
+                raise ValueError(f"{name} must be odd, got {getattr(self, name)}")
+        if not isinstance(self.min_template_ncc, numbers.Real) or not -1 <= self.min_template_ncc <= 1:
+            raise ValueError(f"min_template_ncc must be a number in -1..1, got {self.min_template_ncc!r}")
         for name, strict in (("fb_threshold", True), ("epsilon", True), ("min_eig_threshold", False)):
             value = getattr(self, name)
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
@@ -73,7 +82,7 @@ class LucasKanadeOptions:
 _OPTION_NAMES = tuple(f.name for f in dataclasses.fields(LucasKanadeOptions))
 
 
-@register("tracker", "lucas-kanade")
+@register("tracker", "lucas-kanade", version="2")
 class LucasKanadeTracker:
     """Pyramidal Lucas-Kanade point tracker (OpenCV), frame to frame with a forward-backward check.
 
@@ -87,6 +96,8 @@ class LucasKanadeTracker:
 
     # Measured: rotation labels from its tracks were right 50% of the time on synthetic scenes (r4d quality).
     follows_rotation = False
+    # Measured: median endpoint error 0.1-0.3 px after 20 frames of translation, rotation or scale (tests).
+    pixel_noise = 0.5
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(_OPTION_NAMES))
@@ -119,6 +130,7 @@ class LucasKanadeTracker:
         self.last_fb_errors = []
 
         lk = _Flow(opts)
+        templates = np.zeros((n, opts.template_size, opts.template_size), np.float32)  # each point's first patch
         prev_gray: np.ndarray | None = None  # the only frame kept
         count = 0
         for t, frame in enumerate(clip.frames()):
@@ -129,10 +141,11 @@ class LucasKanadeTracker:
             gray = _to_gray(frame, clip, t)  # every frame is validated, even once nothing is left to track
             count = t + 1
             if t > 0:
-                self.last_fb_errors.append(self._step(lk, prev_gray, gray, tracks, visible, t))
+                self.last_fb_errors.append(self._step(lk, prev_gray, gray, tracks, visible, templates, t))
             new = starts == t
             tracks[t, new] = queries[new]
             visible[t, new] = _inside(queries[new], width, height)
+            templates[new] = _patches(gray, queries[new], opts.template_size)
             prev_gray = gray
         if count != num_frames:
             raise ExpertInputError(
@@ -140,7 +153,7 @@ class LucasKanadeTracker:
             )
         return TrackResult(tracks=tracks, visible=visible)
 
-    def _step(self, lk: _Flow, prev_gray: np.ndarray, gray: np.ndarray, tracks, visible, t: int) -> float:
+    def _step(self, lk: _Flow, prev_gray: np.ndarray, gray: np.ndarray, tracks, visible, templates, t: int) -> float:
         """Carry the points visible on frame t - 1 onto frame t; the mean forward-backward distance of those kept."""
         tracks[t] = tracks[t - 1]
         alive = np.flatnonzero(visible[t - 1])
@@ -158,6 +171,9 @@ class LucasKanadeTracker:
             & (fb < self.options.fb_threshold)
             & _inside(forward, width, height)
         )
+        if self.options.min_template_ncc > -1 and keep.any():
+            patches = _patches(gray, forward[keep], self.options.template_size)
+            keep[keep] = _ncc(patches, templates[alive[keep]]) >= self.options.min_template_ncc
         tracks[t, alive[keep]] = forward[keep]
         visible[t, alive[keep]] = True
         return float(fb[keep].mean()) if keep.any() else float("nan")
@@ -184,6 +200,22 @@ class _Flow:
             minEigThreshold=self.min_eig,
         )
         return out.reshape(-1, 2), status.reshape(-1).astype(bool)
+
+
+def _patches(gray: np.ndarray, points: np.ndarray, size: int) -> np.ndarray:
+    """(N, size, size) float32 patches of `gray` centred on sub-pixel `points` (borders replicated)."""
+    out = np.zeros((len(points), size, size), np.float32)
+    for i, (x, y) in enumerate(points):
+        out[i] = cv2.getRectSubPix(gray, (size, size), (float(x), float(y)), patchType=cv2.CV_32F)
+    return out
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Zero-mean normalised cross-correlation of patch pairs (N, h, w); 1 where both are flat."""
+    a = a.reshape(len(a), -1) - a.reshape(len(a), -1).mean(axis=1, keepdims=True)
+    b = b.reshape(len(b), -1) - b.reshape(len(b), -1).mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.where(norms > 1e-6, (a * b).sum(axis=1) / np.maximum(norms, 1e-6), 1.0)
 
 
 def _check_queries(queries: np.ndarray) -> np.ndarray:

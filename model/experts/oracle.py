@@ -69,6 +69,7 @@ class OracleTracker:
     tracks do: the depth agrees and the pixel shows the query's own object (or the background)."""
 
     follows_rotation = True
+    pixel_noise = 0.0
 
     def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
         """Each query is lifted on its own start frame (default 0) and moved from there; before it, not visible."""

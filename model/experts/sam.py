@@ -28,7 +28,7 @@ from model.experts.mask_proposals import (
 from model.experts.registry import register
 
 
-@register("segmenter", "sam")
+@register("segmenter", "sam", version="2")
 class SamSegmenter:
     """Options: weights (directory or hub id), device, dtype, point_batch and the `ProposalFilter` fields."""
 

@@ -30,7 +30,7 @@ from model.experts.mask_proposals import (
 from model.experts.registry import register
 
 
-@register("segmenter", "sam2")
+@register("segmenter", "sam2", version="2")
 class Sam2Segmenter:
     """Options: weights (directory or hub id), device, dtype, batch_size (frames preprocessed together),
     point_batch (prompts decoded together) and the `ProposalFilter` fields."""

@@ -82,6 +82,7 @@ class Scene:
             reseed_every=points.reseed_every,
         )
         tracks = create("tracker", tracker).track(clip, seeds.queries, seeds.start_frames)
+        self.seeds, self.tracks = seeds, tracks
         depth = OracleDepth().estimate(clip)
         started = time.perf_counter()
         experts = facts_from_experts(

@@ -118,26 +118,26 @@ def _collinear(points: np.ndarray, min_spread: float = 0.01) -> bool:
 class MotionChain:
     """Rigid motion of tracked points from the first frame that has enough of them (frame 0, or the frame a late
     region appears on) to the current frame: fitted on the points that survive from that frame, or chained through
-    the previous frame when too few do (trackers lose points for good; points seeded since carry the chain on)."""
+    the latest frame whose motion is known when too few do (trackers lose points for good; points seeded since carry
+    the chain on, across frames where too few points were left to fit)."""
 
     def __init__(self, min_points: int, rng: np.random.Generator):
         self.min_points, self.rng = min_points, rng
         self.first: np.ndarray | None = None  # (N, 3) points on the first frame, NaN where unknown
-        self.last: np.ndarray | None = None
-        self.motion: np.ndarray | None = None  # first frame -> last frame; None when that frame's fit failed
+        self.known: tuple[np.ndarray, np.ndarray] | None = None  # latest frame with a motion: (points, motion)
 
     def update(self, points: np.ndarray, tol: np.ndarray) -> RigidFit | None:
         if self.first is None:
             if np.isfinite(points).all(axis=1).sum() < self.min_points:
                 return None  # not started: a late region, or its points have no depth yet
-            self.first = self.last = points
-            self.motion = np.eye(4)
+            self.first, self.known = points, (points, np.eye(4))
             return RigidFit(np.eye(4), 1.0)
         fit = self._fit(self.first, points, tol)
-        if fit is None and self.motion is not None:
-            step = self._fit(self.last, points, tol)
-            fit = None if step is None else RigidFit(step.matrix @ self.motion, step.inlier_ratio)
-        self.last, self.motion = points, None if fit is None else fit.matrix
+        if fit is None:
+            step = self._fit(self.known[0], points, tol)
+            fit = None if step is None else RigidFit(step.matrix @ self.known[1], step.inlier_ratio)
+        if fit is not None:
+            self.known = (points, fit.matrix)
         return fit
 
     def _fit(self, src: np.ndarray, dst: np.ndarray, tol: np.ndarray) -> RigidFit | None:

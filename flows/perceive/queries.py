@@ -10,9 +10,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-INNER_MARGINS = (8, 5, 3, 1)  # pixels kept between points and their region's outline, widest first
-MIN_PIXELS_PER_POINT = 16  # an eroded region is used when it has this many pixels per point asked for
-
 
 @dataclass
 class Seeds:
@@ -95,10 +92,7 @@ def select_queries(
 
 
 def _points_in(gray: np.ndarray, region: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to `count` well-spread corners in `region` (uint8 0/1), topped up with random pixels of it, away from
-    its outline where the region allows: a tracker's window over the outline holds the neighbour's pixels too, and
-    the strongest corners are on the outline, so such points slide with whichever side moves."""
-    region = _inner(region, count)
+    """Up to `count` well-spread corners in `region` (uint8 0/1), topped up with random pixels of it."""
     area = int(region.sum())
     if area == 0 or count <= 0:  # OpenCV reads maxCorners 0 as 'no limit'
         return np.zeros((0, 2), np.float32)
@@ -110,13 +104,3 @@ def _points_in(gray: np.ndarray, region: np.ndarray, count: int, rng: np.random.
         pick = rng.choice(len(xs), size=min(count - len(found), len(xs)), replace=False)
         found = np.concatenate([found, np.column_stack([xs[pick], ys[pick]])])
     return found.astype(np.float32)
-
-
-def _inner(region: np.ndarray, count: int) -> np.ndarray:
-    """The region eroded by the widest of INNER_MARGINS pixels that leaves room for `count` spread points."""
-    for margin in INNER_MARGINS:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
-        inner = cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-        if int(inner.sum()) >= MIN_PIXELS_PER_POINT * count:
-            return inner
-    return region

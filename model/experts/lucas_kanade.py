@@ -12,7 +12,12 @@ Why frame to frame, and why the forward-backward check at every step:
   (Kalal et al., "Forward-Backward Error", ICPR 2010) catches those failures on the step they happen, using
   only the two frames already in memory. A point that fails once is dropped for good: re-acquiring it would
   need appearance memory that a streaming tracker does not keep, and a wrong re-acquisition is worse for
-  downstream 4D reasoning than a gap.
+  downstream 4D reasoning than a gap. Callers give fresh points on later frames instead (`start_frames`).
+* What the round trip cannot see: a surface that goes behind another object leaves its points on the occluder's
+  edge, which then holds them still, the same way forward and backward. Each point keeps a small patch from its
+  start frame and is dropped once its patch no longer correlates with it (`min_template_ncc`). Measured on six
+  synthetic clips of `r4d quality` against oracle tracks: without it 37% of the object points LK called visible
+  were hidden or over 3 px off; with 0.5, 13%, keeping 46% of the visible points within 3 px (57% without).
 
 Known limitation: LK matches *translated* windows, so under rotation or scaling each step is off by a small
 amount set by the texture in the window, the same way forward and backward (so the check does not see it)
@@ -57,7 +62,7 @@ class LucasKanadeOptions:
     the window's pixel count; OpenCV's `minEigThreshold`): the window is too flat to be tracked."""
     template_size: int = 11
     """Side in pixels of the patch kept from each point's start frame (odd, >= 3) ..."""
-    min_template_ncc: float = 0.7
+    min_template_ncc: float = 0.5
     """... a point is lost once its patch correlates less than this with that first one (zero-mean normalised
     cross-correlation; -1 disables the check). It catches what the forward-backward check cannot: a point whose
     surface went behind another object, its window now on the occluder's edge, which then holds it still."""

@@ -249,10 +249,10 @@ def test_oracle_refuses_clips_without_ground_truth(random_scene, run):
 
 
 @pytest.mark.parametrize(
-    ("scene_name", "bound_px"),
-    [("scripted", 3.0), ("random", 6.0)],
+    ("scene_name", "bound_px", "min_kept"),
+    [("scripted", 3.0, 0.5), ("random", 6.0, 0.3)],
 )
-def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bound_px):
+def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bound_px, min_kept):
     """A report more than a test: LK's error against the oracle at the clip's last frame (printed).
 
     "scripted": static camera, a car driving, a chair turning; "random": seed 0, a moving camera and small
@@ -260,7 +260,9 @@ def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bo
     partly tracks what lies around them (the ground with its different parallax, the car driving behind the
     barrel): its error grows steadily, about 0.2 px a frame on the random scene, which ends at ~3.1 px after
     16 frames; hence the looser bound there. (With win_size=11 the same scenes measure ~0.6 and ~1.6 px, with
-    win_size=7 ~0.15 and ~1.3 px, keeping fewer points.)
+    win_size=7 ~0.15 and ~1.3 px, keeping fewer points.) The patch check (`min_template_ncc`) drops the points
+    whose window came to hold something else: on the random scene LK keeps 38% of the oracle-visible points to the
+    last frame instead of over half, at 2.1 px instead of 3.1; `perceive` seeds fresh points every 8 frames.
     """
     scene = request.getfixturevalue(f"{scene_name}_scene")
     clip = scene.clip()
@@ -288,4 +290,4 @@ def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bo
         f"{scene.spec.num_frames} frames); median per region {per_region}"
     )
     assert np.median(errors) < bound_px
-    assert kept >= 0.5
+    assert kept >= min_kept

@@ -62,8 +62,30 @@ def kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def kabsch_upright(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares transforms (..., 4, 4) that turn only about the vertical (world y) and translate: how an
+    object standing on the ground moves (a free fit on drifting tracks tilts it, and the tilt swings its centre)."""
+    src_mean, dst_mean = src.mean(axis=-2), dst.mean(axis=-2)
+    s, d = src - src_mean[..., None, :], dst - dst_mean[..., None, :]
+    cos_part = (d[..., 0] * s[..., 0] + d[..., 2] * s[..., 2]).sum(axis=-1)
+    sin_part = (d[..., 0] * s[..., 2] - d[..., 2] * s[..., 0]).sum(axis=-1)
+    angle = np.arctan2(sin_part, cos_part)
+    c, si = np.cos(angle), np.sin(angle)
+    matrix = np.zeros((*angle.shape, 4, 4))
+    matrix[..., 0, 0], matrix[..., 0, 2], matrix[..., 2, 0], matrix[..., 2, 2] = c, si, -si, c
+    matrix[..., 1, 1] = matrix[..., 3, 3] = 1.0
+    matrix[..., :3, 3] = dst_mean - (matrix[..., :3, :3] @ src_mean[..., None])[..., 0]
+    return matrix
+
+
 def fit_rigid(
-    src: np.ndarray, dst: np.ndarray, tol: np.ndarray, min_points: int, rng: np.random.Generator, tries: int = 256
+    src: np.ndarray,
+    dst: np.ndarray,
+    tol: np.ndarray,
+    min_points: int,
+    rng: np.random.Generator,
+    tries: int = 256,
+    solve=kabsch,
 ) -> RigidFit | None:
     """RANSAC over point triples (all of them when there are at most `tries`), then least squares on the
     inliers, tightening the cut to three times the median residual (tracks that slipped to an object's hidden
@@ -71,27 +93,33 @@ def fit_rigid(
     their line would be unobservable)."""
     if len(src) < min_points:
         return None
-    inliers = np.ones(len(src), bool) if len(src) <= 3 else _consensus(src, dst, tol, tries, rng)
+    inliers = np.ones(len(src), bool) if len(src) <= 3 else _consensus(src, dst, tol, tries, rng, solve=solve)
     for _ in range(3):
         if inliers.sum() < min_points or _collinear(src[inliers]):
             return None
-        matrix = kabsch(src[inliers], dst[inliers])
+        matrix = solve(src[inliers], dst[inliers])
         residuals = _residuals(matrix, src, dst)
         inliers = residuals <= np.minimum(tol, max(MIN_CUTOFF, 3 * np.median(residuals[inliers])))
     return RigidFit(matrix, float(inliers.mean()))
 
 
 def _consensus(
-    src: np.ndarray, dst: np.ndarray, tol: np.ndarray, tries: int, rng: np.random.Generator, batch: int = 32
+    src: np.ndarray,
+    dst: np.ndarray,
+    tol: np.ndarray,
+    tries: int,
+    rng: np.random.Generator,
+    batch: int = 32,
+    solve=kabsch,
 ) -> np.ndarray:
     """The largest set of points that one triple's rigid transform moves within `tol`: every triple when there
     are at most `tries`, else random batches until 99% sure an all-inlier triple was drawn."""
     n = len(src)
     if math.comb(n, 3) <= tries:
-        return _best_agreement(np.array(list(itertools.combinations(range(n), 3))), src, dst, tol)
+        return _best_agreement(np.array(list(itertools.combinations(range(n), 3))), src, dst, tol, solve)
     best = np.zeros(n, bool)
     for drawn in range(batch, tries + batch, batch):
-        agree = _best_agreement(rng.random((batch, n)).argsort(axis=1)[:, :3], src, dst, tol)
+        agree = _best_agreement(rng.random((batch, n)).argsort(axis=1)[:, :3], src, dst, tol, solve)
         best = agree if agree.sum() > best.sum() else best
         inlier_share = best.mean()
         if inlier_share > 0 and drawn >= np.log(0.01) / np.log(max(1 - inlier_share**3, 1e-12)):
@@ -99,8 +127,8 @@ def _consensus(
     return best
 
 
-def _best_agreement(triples: np.ndarray, src: np.ndarray, dst: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    hypotheses = kabsch(src[triples], dst[triples])
+def _best_agreement(triples: np.ndarray, src: np.ndarray, dst: np.ndarray, tol: np.ndarray, solve=kabsch) -> np.ndarray:
+    hypotheses = solve(src[triples], dst[triples])
     moved = np.einsum("mij,nj->mni", hypotheses[:, :3, :3], src) + hypotheses[:, None, :3, 3]
     agree = np.linalg.norm(moved - dst, axis=2) <= tol
     return agree[np.argmax(agree.sum(axis=1))]
@@ -121,8 +149,8 @@ class MotionChain:
     the latest frame whose motion is known when too few do (trackers lose points for good; points seeded since carry
     the chain on, across frames where too few points were left to fit)."""
 
-    def __init__(self, min_points: int, rng: np.random.Generator):
-        self.min_points, self.rng = min_points, rng
+    def __init__(self, min_points: int, rng: np.random.Generator, solve=kabsch):
+        self.min_points, self.rng, self.solve = min_points, rng, solve
         self.first: np.ndarray | None = None  # (N, 3) points on the first frame, NaN where unknown
         self.known: tuple[np.ndarray, np.ndarray] | None = None  # latest frame with a motion: (points, motion)
 
@@ -142,7 +170,7 @@ class MotionChain:
 
     def _fit(self, src: np.ndarray, dst: np.ndarray, tol: np.ndarray) -> RigidFit | None:
         both = np.isfinite(src).all(axis=1) & np.isfinite(dst).all(axis=1)
-        return fit_rigid(src[both], dst[both], tol[both], self.min_points, self.rng)
+        return fit_rigid(src[both], dst[both], tol[both], self.min_points, self.rng, solve=self.solve)
 
 
 def yaw_deg(rotations: np.ndarray) -> np.ndarray:
@@ -395,7 +423,7 @@ class RegionObserver:
 
     def __init__(self, mark: int, label: str | None, min_px: int, rng: np.random.Generator):
         self.mark, self.label, self.min_px = mark, label, min_px
-        self.chain = MotionChain(MIN_REGION_POINTS, rng)
+        self.chain = MotionChain(MIN_REGION_POINTS, rng, solve=kabsch_upright)
         self.rng = rng
         self.visible: list[bool] = []
         self.truncated: list[bool] = []

@@ -95,6 +95,7 @@ def expert_facts(stage: Stage, evidence: ClipEvidence) -> ClipFacts:
         query_marks=tracks["query_marks"],
         metric=depth_meta["metric"],
         depth_noise=depth_meta.get("relative_noise", DEFAULT_DEPTH_NOISE),
+        pixel_noise=registry.backend("tracker", evidence.runs["tracker"].backend).pixel_noise,
     )
     facts.clip_seed = clip_seed(evidence.clip_key)
     facts.rotation_known = registry.backend("tracker", evidence.runs["tracker"].backend).follows_rotation

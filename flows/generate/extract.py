@@ -29,6 +29,7 @@ from model.geometry import sample_map, transform, unproject
 MIN_REGION_PX = 20  # a region with fewer pixels on a frame is not seen there
 MIN_CAMERA_POINTS = 6  # background points needed to fit camera motion
 MIN_REGION_POINTS = 3  # track points needed to fit a region's rigid motion
+PIXEL_SIGMAS = 3.0  # a track point agrees with a rigid fit within this many times its tracker's pixel noise
 MIN_CUTOFF = 0.01  # m: rigid-fit residuals below this always count as inliers
 FOOTPRINT_VIEW_SPAN_DEG = 60.0  # seen over this range of directions, an object's footprint is taken as complete
 FOOTPRINT_POINTS_PER_FRAME = 256  # region points kept per frame to measure the footprint
@@ -61,8 +62,30 @@ def kabsch(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def kabsch_upright(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares transforms (..., 4, 4) that turn only about the vertical (world y) and translate: how an
+    object standing on the ground moves (a free fit on drifting tracks tilts it, and the tilt swings its centre)."""
+    src_mean, dst_mean = src.mean(axis=-2), dst.mean(axis=-2)
+    s, d = src - src_mean[..., None, :], dst - dst_mean[..., None, :]
+    cos_part = (d[..., 0] * s[..., 0] + d[..., 2] * s[..., 2]).sum(axis=-1)
+    sin_part = (d[..., 0] * s[..., 2] - d[..., 2] * s[..., 0]).sum(axis=-1)
+    angle = np.arctan2(sin_part, cos_part)
+    c, si = np.cos(angle), np.sin(angle)
+    matrix = np.zeros((*angle.shape, 4, 4))
+    matrix[..., 0, 0], matrix[..., 0, 2], matrix[..., 2, 0], matrix[..., 2, 2] = c, si, -si, c
+    matrix[..., 1, 1] = matrix[..., 3, 3] = 1.0
+    matrix[..., :3, 3] = dst_mean - (matrix[..., :3, :3] @ src_mean[..., None])[..., 0]
+    return matrix
+
+
 def fit_rigid(
-    src: np.ndarray, dst: np.ndarray, tol: np.ndarray, min_points: int, rng: np.random.Generator, tries: int = 256
+    src: np.ndarray,
+    dst: np.ndarray,
+    tol: np.ndarray,
+    min_points: int,
+    rng: np.random.Generator,
+    tries: int = 256,
+    solve=kabsch,
 ) -> RigidFit | None:
     """RANSAC over point triples (all of them when there are at most `tries`), then least squares on the
     inliers, tightening the cut to three times the median residual (tracks that slipped to an object's hidden
@@ -70,27 +93,33 @@ def fit_rigid(
     their line would be unobservable)."""
     if len(src) < min_points:
         return None
-    inliers = np.ones(len(src), bool) if len(src) <= 3 else _consensus(src, dst, tol, tries, rng)
+    inliers = np.ones(len(src), bool) if len(src) <= 3 else _consensus(src, dst, tol, tries, rng, solve=solve)
     for _ in range(3):
         if inliers.sum() < min_points or _collinear(src[inliers]):
             return None
-        matrix = kabsch(src[inliers], dst[inliers])
+        matrix = solve(src[inliers], dst[inliers])
         residuals = _residuals(matrix, src, dst)
         inliers = residuals <= np.minimum(tol, max(MIN_CUTOFF, 3 * np.median(residuals[inliers])))
     return RigidFit(matrix, float(inliers.mean()))
 
 
 def _consensus(
-    src: np.ndarray, dst: np.ndarray, tol: np.ndarray, tries: int, rng: np.random.Generator, batch: int = 32
+    src: np.ndarray,
+    dst: np.ndarray,
+    tol: np.ndarray,
+    tries: int,
+    rng: np.random.Generator,
+    batch: int = 32,
+    solve=kabsch,
 ) -> np.ndarray:
     """The largest set of points that one triple's rigid transform moves within `tol`: every triple when there
     are at most `tries`, else random batches until 99% sure an all-inlier triple was drawn."""
     n = len(src)
     if math.comb(n, 3) <= tries:
-        return _best_agreement(np.array(list(itertools.combinations(range(n), 3))), src, dst, tol)
+        return _best_agreement(np.array(list(itertools.combinations(range(n), 3))), src, dst, tol, solve)
     best = np.zeros(n, bool)
     for drawn in range(batch, tries + batch, batch):
-        agree = _best_agreement(rng.random((batch, n)).argsort(axis=1)[:, :3], src, dst, tol)
+        agree = _best_agreement(rng.random((batch, n)).argsort(axis=1)[:, :3], src, dst, tol, solve)
         best = agree if agree.sum() > best.sum() else best
         inlier_share = best.mean()
         if inlier_share > 0 and drawn >= np.log(0.01) / np.log(max(1 - inlier_share**3, 1e-12)):
@@ -98,8 +127,8 @@ def _consensus(
     return best
 
 
-def _best_agreement(triples: np.ndarray, src: np.ndarray, dst: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    hypotheses = kabsch(src[triples], dst[triples])
+def _best_agreement(triples: np.ndarray, src: np.ndarray, dst: np.ndarray, tol: np.ndarray, solve=kabsch) -> np.ndarray:
+    hypotheses = solve(src[triples], dst[triples])
     moved = np.einsum("mij,nj->mni", hypotheses[:, :3, :3], src) + hypotheses[:, None, :3, 3]
     agree = np.linalg.norm(moved - dst, axis=2) <= tol
     return agree[np.argmax(agree.sum(axis=1))]
@@ -115,30 +144,33 @@ def _collinear(points: np.ndarray, min_spread: float = 0.01) -> bool:
 
 
 class MotionChain:
-    """Rigid motion of tracked points from frame 0 to the current frame: fitted on the points that survive from
-    frame 0, or chained through the previous frame when too few do (trackers lose points for good)."""
+    """Rigid motion of tracked points from the first frame that has enough of them (frame 0, or the frame a late
+    region appears on) to the current frame: fitted on the points that survive from that frame, or chained through
+    the latest frame whose motion is known when too few do (trackers lose points for good; points seeded since carry
+    the chain on, across frames where too few points were left to fit)."""
 
-    def __init__(self, min_points: int, rng: np.random.Generator):
-        self.min_points, self.rng = min_points, rng
-        self.first: np.ndarray | None = None  # (N, 3) points at frame 0, NaN where unknown
-        self.last: np.ndarray | None = None
-        self.motion: np.ndarray | None = None  # frame 0 -> last frame; None when that frame's fit failed
+    def __init__(self, min_points: int, rng: np.random.Generator, solve=kabsch):
+        self.min_points, self.rng, self.solve = min_points, rng, solve
+        self.first: np.ndarray | None = None  # (N, 3) points on the first frame, NaN where unknown
+        self.known: tuple[np.ndarray, np.ndarray] | None = None  # latest frame with a motion: (points, motion)
 
     def update(self, points: np.ndarray, tol: np.ndarray) -> RigidFit | None:
         if self.first is None:
-            self.first = self.last = points
-            self.motion = np.eye(4)
+            if np.isfinite(points).all(axis=1).sum() < self.min_points:
+                return None  # not started: a late region, or its points have no depth yet
+            self.first, self.known = points, (points, np.eye(4))
             return RigidFit(np.eye(4), 1.0)
         fit = self._fit(self.first, points, tol)
-        if fit is None and self.motion is not None:
-            step = self._fit(self.last, points, tol)
-            fit = None if step is None else RigidFit(step.matrix @ self.motion, step.inlier_ratio)
-        self.last, self.motion = points, None if fit is None else fit.matrix
+        if fit is None:
+            step = self._fit(self.known[0], points, tol)
+            fit = None if step is None else RigidFit(step.matrix @ self.known[1], step.inlier_ratio)
+        if fit is not None:
+            self.known = (points, fit.matrix)
         return fit
 
     def _fit(self, src: np.ndarray, dst: np.ndarray, tol: np.ndarray) -> RigidFit | None:
         both = np.isfinite(src).all(axis=1) & np.isfinite(dst).all(axis=1)
-        return fit_rigid(src[both], dst[both], tol[both], self.min_points, self.rng)
+        return fit_rigid(src[both], dst[both], tol[both], self.min_points, self.rng, solve=self.solve)
 
 
 def yaw_deg(rotations: np.ndarray) -> np.ndarray:
@@ -184,14 +216,18 @@ def lift_tracks(
     labels: np.ndarray,
     depth: np.ndarray,
     noise: float,
+    pixel_noise: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Track points in camera coordinates, NaN where not seen, without depth, or not on their own region's pixels
-    (a track that slid onto a neighbour or the background would bend the rigid fit); and their tolerance."""
+    (a track that slid onto a neighbour or the background would bend the rigid fit); and their tolerance: the
+    depth's, plus PIXEL_SIGMAS times the tracker's `pixel_noise` (px) at that depth (a tracker that is off by a
+    pixel moves a point 4 cm at 8 m: with exact depth every one of its points would otherwise be an outlier)."""
     z = sample_depth(depth, labels, pixels, owners)
     usable = seen & (z > 0) & (sample_map(labels, pixels, fill=0).astype(np.int64) == owners)
     points = unproject(intrinsics, pixels.astype(np.float64), z)
     points[~usable] = np.nan
-    return points, depth_tolerance(z, noise)
+    sideways = PIXEL_SIGMAS * pixel_noise * z / float(intrinsics[0, 0])
+    return points, depth_tolerance(z, noise) + sideways
 
 
 def region_points(intrinsics: np.ndarray, mask: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -387,7 +423,7 @@ class RegionObserver:
 
     def __init__(self, mark: int, label: str | None, min_px: int, rng: np.random.Generator):
         self.mark, self.label, self.min_px = mark, label, min_px
-        self.chain = MotionChain(MIN_REGION_POINTS, rng)
+        self.chain = MotionChain(MIN_REGION_POINTS, rng, solve=kabsch_upright)
         self.rng = rng
         self.visible: list[bool] = []
         self.truncated: list[bool] = []
@@ -506,6 +542,7 @@ def facts_from_experts(
     query_marks: np.ndarray,
     metric: bool,
     depth_noise: float = 0.02,
+    pixel_noise: float = 0.0,
     min_region_px: int = MIN_REGION_PX,
 ) -> ClipFacts:
     """Facts of the segmented regions from label maps, depth maps and point tracks, one frame at a time.
@@ -528,7 +565,7 @@ def facts_from_experts(
     for t, (labels, z) in enumerate(zip(masks, depth, strict=True)):
         if t >= len(timestamps):
             raise ValueError(f"more mask/depth frames than the {len(timestamps)} timestamps")
-        points, tol = lift_tracks(intrinsics, tracks[t], visible[t], query_marks, labels, z, depth_noise)
+        points, tol = lift_tracks(intrinsics, tracks[t], visible[t], query_marks, labels, z, depth_noise, pixel_noise)
         poses[t] = camera.pose(t, labels, z, points[background], tol[background])
         world = transform(poses[t], points)
         for observer in observers:

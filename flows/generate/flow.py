@@ -226,6 +226,22 @@ def _store_clip_items(
     return len(fresh)
 
 
+def clips_without_items(
+    clip_ids: list[int], candidates: list[Candidate], kept: list[Candidate], why_empty: dict[int, str]
+) -> dict[int, str]:
+    """Every clip that yields no item, with why: its own reason (nothing proposed, everything refused), or that
+    balancing dropped all of its candidates (answer and category shares are kept over the whole run)."""
+    proposed = Counter(c.clip_id for c in candidates)
+    kept_clips = {c.clip_id for c in kept}
+    out = {}
+    for clip_id in clip_ids:
+        if clip_id in why_empty:
+            out[clip_id] = why_empty[clip_id]
+        elif clip_id not in kept_clips:
+            out[clip_id] = f"all {proposed[clip_id]} candidates dropped by balancing (answer and category shares)"
+    return out
+
+
 @flow(name="generate", log_prints=True)
 def generate(
     clip_ids: list[int] | None = None,
@@ -257,6 +273,8 @@ def store_prepared(
     proposed = sum((p.found.proposed for p in ready), Counter())
     refused = sum((p.found.refused for p in ready), Counter())
     kept, report = balance(reweight_distractors(candidates, config), rng=np.random.default_rng(config.seed))
+    why_empty = {p.evidence.clip_id: p.found.why_empty for p in ready if p.found.why_empty}
+    empty = clips_without_items([p.evidence.clip_id for p in ready], candidates, kept, why_empty)
     added = store_items(stage, kept, {p.evidence.clip_id: p for p in ready}, config)
     if missing := len(prepared) - len(ready):
         run_logger().warning("%d clips have no complete %s expert runs: skipped", missing, selection)
@@ -265,7 +283,7 @@ def store_prepared(
     return {
         "clips": len(ready),
         "clips_without_expert_runs": missing,
-        "clips_without_items": {p.evidence.clip_id: p.found.why_empty for p in ready if p.found.why_empty},
+        "clips_without_items": empty,
         "proposed": sum(proposed.values()),
         "refused": sum(refused.values()),
         "candidates": len(candidates),

@@ -37,6 +37,12 @@ class ExpertChoice(Backends):
     background_points: int = Field(
         32, ge=0, description="Tracked points off the regions (with a segmenter): camera motion is estimated from them."
     )
+    reseed_every: int = Field(
+        8,
+        ge=0,
+        description="Fresh points are seeded in every region (and the background) every this many frames: trackers "
+        "lose points for good on moving and turning surfaces (0: only on the frame a region first appears).",
+    )
     seed: int = Field(0, description="Seed of the tracked points drawn in each region beyond its corners.")
     device: str = Field("cpu", description="Model backends run here: cpu, cuda or cuda:N.")
     dtype: str = Field("fp32", description="Model backends' precision: fp32, fp16 or bf16.")

@@ -1,8 +1,8 @@
 """The `perceive` flow: segmentation, point tracking and depth over every clip, each run recorded once.
 
 Order per clip: segmentation (regions on the first frame and those coming into view later, masks over time) ->
-tracking of points sampled in the first frame's regions -> depth. A backend named "none" skips that capability; a
-failed run is recorded with its error and the other clips go on.
+tracking of points sampled in each region from the frame it appears on, fresh ones every few frames -> depth. A
+backend named "none" skips that capability; a failed run is recorded with its error and the other clips go on.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from flows.ingest.video_io import iter_frames
 from flows.logs import run_logger
 from flows.once import BUSY, until_done
 from flows.perceive.config import SKIP, ExpertChoice
-from flows.perceive.queries import select_queries
+from flows.perceive.queries import seed_queries
 from flows.perceive.runs import RunOutcome, Stopwatch, run_expert
 from flows.stage import Stage, done_clips, open_stage
 from model.experts.loading import release as release_models
@@ -85,32 +85,29 @@ def _segment(stage: Stage, clip: experts.ClipInput, backend: str, options: dict)
 
 
 def _track(
-    stage: Stage,
-    clip: experts.ClipInput,
-    backend: str,
-    options: dict,
-    seg_output: str | None,
-    per_region: int,
-    background: int,
-    seed: int,
+    stage: Stage, clip: experts.ClipInput, backend: str, options: dict, seg_output: str | None, choice: ExpertChoice
 ):
     def work(io: Stopwatch):
         with io:
-            first = next(clip.frames())
-            labels, marks = None, []
-            if seg_output is not None:
-                seg = stage.store.get_json(seg_output)
-                labels = next(stage.store.iter_frames(seg["masks"], [0]))
-                marks = [r["index"] for r in seg["regions"]]
-        queries, query_marks = select_queries(first, labels, marks, per_region, seed=seed, background=background)
+            seg = stage.store.get_json(seg_output) if seg_output is not None else None
+        seeds = seed_queries(
+            _timed(clip, io).frames(),
+            io.frames(lambda: stage.store.iter_frames(seg["masks"]))() if seg else None,
+            seg["regions"] if seg else [],
+            choice.points_per_region,
+            seed=choice.seed,
+            background=choice.background_points,
+            reseed_every=choice.reseed_every,
+        )
         tracker = experts.create("tracker", backend, **options)
-        result = tracker.track(_timed(clip, io), queries)
-        expected = (clip.num_frames, len(queries))
+        result = tracker.track(_timed(clip, io), seeds.queries, seeds.start_frames)
+        expected = (clip.num_frames, len(seeds.queries))
         if result.tracks.shape != (*expected, 2) or result.visible.shape != expected:
             raise ValueError(f"{backend} returned tracks {result.tracks.shape}, expected {(*expected, 2)}")
         with io:
+            arrays = {"queries": seeds.queries, "query_marks": seeds.marks, "start_frames": seeds.start_frames}
             key = stage.store.put_bundle(
-                {"queries": queries, "query_marks": query_marks, "tracks": result.tracks, "visible": result.visible},
+                {**arrays, "tracks": result.tracks, "visible": result.visible},
                 {"fb_errors": [float(e) for e in getattr(tracker, "last_fb_errors", [])], **result.extra},
             )
         return key, {"weights_hash": result.extra.get("weights_hash")}
@@ -176,18 +173,10 @@ def perceive_clip(
                 "segmentation": seg_output,
                 "per_region": choice.points_per_region,
                 "background": choice.background_points,
+                "reseed_every": choice.reseed_every,
                 **({"seed": choice.seed} if choice.seed else {}),  # seed 0 keeps the run keys made before it
             }
-            work, _ = _track(
-                stage,
-                clip,
-                choice.tracker,
-                options,
-                seg_output,
-                choice.points_per_region,
-                choice.background_points,
-                choice.seed,
-            )
+            work, _ = _track(stage, clip, choice.tracker, options, seg_output, choice)
             outcomes["tracker"] = run_expert(
                 stage, clip_id, "tracker", choice.tracker, config, work, failed_since=failed_since
             )

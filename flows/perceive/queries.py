@@ -1,9 +1,63 @@
-"""Where the point tracker starts: trackable points inside each region of the first frame, and on the background."""
+"""Where the point tracker starts: trackable points inside each region on the frame it first appears, fresh ones
+every few frames (trackers lose points for good: moving, turning or scaling surfaces wear them out), and on the
+background."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
+
+
+@dataclass
+class Seeds:
+    queries: np.ndarray  # (N, 2) pixel x, y
+    marks: np.ndarray  # (N,) region mark of each point, 0 = background
+    start_frames: np.ndarray  # (N,) clip frame each point is given on
+
+
+def seed_queries(
+    frames: Iterable[np.ndarray],
+    labels: Iterable[np.ndarray] | None,
+    regions: list[dict],
+    per_region: int,
+    seed: int = 0,
+    background: int = 0,
+    reseed_every: int = 0,
+) -> Seeds:
+    """Points for the tracker over the whole clip, read one frame (and label map) at a time.
+
+    Frame 0: `select_queries` on the regions that are there. A region that first appears later (its "first_frame")
+    gets its points on that frame. With `reseed_every` > 0, every region seen on frame k * reseed_every (and the
+    background) gets `per_region` (`background`) fresh points there, so that every window of frames has points
+    that started inside it. Without labels the whole frame is one region, mark 0.
+    """
+    first_frames = {r["index"]: int(r.get("first_frame", 0)) for r in regions}
+    parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+    label_maps = iter(labels) if labels is not None else None
+    last = max([0, *first_frames.values()])
+    for t, frame in enumerate(frames):
+        if t > last and not reseed_every:
+            break
+        label_map = next(label_maps) if label_maps is not None else None
+        window = t == 0 or (reseed_every > 0 and t % reseed_every == 0)
+        marks = [m for m, f in first_frames.items() if (f <= t if window else f == t)]
+        if label_map is not None and t > 0:
+            marks = [m for m in marks if (label_map == m).any()]  # regions out of view get none
+        if not window and not marks:
+            continue
+        extra = background if window else 0
+        points, owners = select_queries(frame, label_map, marks, per_region, seed=seed + t, background=extra)
+        parts.append((points, owners, t))
+    if not parts:
+        return Seeds(np.zeros((0, 2), np.float32), np.zeros(0, np.int32), np.zeros(0, np.int64))
+    return Seeds(
+        np.concatenate([p for p, _, _ in parts]),
+        np.concatenate([o for _, o, _ in parts]),
+        np.concatenate([np.full(len(p), t, np.int64) for p, _, t in parts]),
+    )
 
 
 def select_queries(

@@ -49,7 +49,7 @@ class Region:
 
 @dataclass
 class SegmentationResult:
-    regions: list[Region]
+    regions: list[Region]  # complete once `masks` is exhausted: model backends add regions found on later frames
     masks: Iterator[np.ndarray]  # per frame (H, W) uint16 label map: region index, 0 = no region
     extra: dict = field(default_factory=dict)  # e.g. "weights_hash" of a model backend
 
@@ -79,9 +79,27 @@ class PointTracker(Protocol):
     """Whether a track stays on its surface point while that surface turns. Window trackers (Lucas-Kanade) slide
     towards the silhouette instead, so the rotation measured from their tracks is not asked about."""
 
-    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
-        """Track `queries` (N, 2) pixel x, y given on the clip's first frame through every frame."""
+    pixel_noise: float
+    """Typical error in pixels of a tracked position (0 for exact tracks): 3D fits on the tracks accept that much."""
+
+    def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
+        """Track `queries` (N, 2) pixel x, y, each given on clip frame `start_frames[n]` (0 for all when None),
+        through the rest of the clip; a point is not visible before its start frame."""
         ...
+
+
+def check_start_frames(start_frames: np.ndarray | None, count: int, num_frames: int) -> np.ndarray:
+    """(N,) int frame on which each query is given: 0 for all when None; an error unless each is a clip frame."""
+    if start_frames is None:
+        return np.zeros(count, np.int64)
+    starts = np.asarray(start_frames)
+    if starts.shape != (count,) or not np.issubdtype(starts.dtype, np.integer):
+        raise ValueError(
+            f"start_frames must be {count} integers (one frame per query); got {starts.dtype} {starts.shape}"
+        )
+    if count and (starts.min() < 0 or starts.max() >= num_frames):
+        raise ValueError(f"start_frames must lie in 0..{num_frames - 1}; got {starts.min()}..{starts.max()}")
+    return starts.astype(np.int64)
 
 
 class DepthEstimator(Protocol):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.experts.base import ClipInput, TrackResult
+from model.experts.base import ClipInput, TrackResult, check_start_frames
 from model.experts.frames import check_frame
 from model.experts.loading import Placement, WeightsError, cached, weights_root
 from model.experts.registry import register
@@ -29,6 +29,8 @@ class CoTracker3:
     # A point tracker trained to stay on its surface point through turns and occlusions (not measured here: the
     # label accuracy of rotation questions from its tracks needs real weights; see `r4d quality`).
     follows_rotation = True
+    # Not measured here (that needs real weights): a pixel is assumed.
+    pixel_noise = 1.0
 
     def __init__(self, mode: str = "offline", checkpoint: str | None = None, device: str = "cpu", dtype: str = "fp32"):
         if mode not in CHECKPOINTS:
@@ -55,13 +57,15 @@ class CoTracker3:
         key = ("cotracker3", str(Path(self.checkpoint).resolve()), self.mode, self.placement)
         return cached(key, lambda: factory(checkpoint=self.checkpoint).to(self.placement.torch_device()))
 
-    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
+    def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
+        """CoTracker takes each query as (frame, x, y): points of late regions start on their own frame."""
         import torch
 
         predictor = self._predictor()
         device = self.placement.torch_device()
         q = np.asarray(queries, dtype=np.float32).reshape(-1, 2)
-        query = torch.from_numpy(np.concatenate([np.zeros((len(q), 1), np.float32), q], axis=1))[None].to(device)
+        starts = check_start_frames(start_frames, len(q), clip.num_frames).astype(np.float32)
+        query = torch.from_numpy(np.concatenate([starts[:, None], q], axis=1))[None].to(device)
 
         def video(frames):
             return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)[None].float().to(device)

@@ -12,7 +12,12 @@ Why frame to frame, and why the forward-backward check at every step:
   (Kalal et al., "Forward-Backward Error", ICPR 2010) catches those failures on the step they happen, using
   only the two frames already in memory. A point that fails once is dropped for good: re-acquiring it would
   need appearance memory that a streaming tracker does not keep, and a wrong re-acquisition is worse for
-  downstream 4D reasoning than a gap.
+  downstream 4D reasoning than a gap. Callers give fresh points on later frames instead (`start_frames`).
+* What the round trip cannot see: a surface that goes behind another object leaves its points on the occluder's
+  edge, which then holds them still, the same way forward and backward. Each point keeps a small patch from its
+  start frame and is dropped once its patch no longer correlates with it (`min_template_ncc`). Measured on six
+  synthetic clips of `r4d quality` against oracle tracks: without it 37% of the object points LK called visible
+  were hidden or over 3 px off; with 0.5, 13%, keeping 46% of the visible points within 3 px (57% without).
 
 Known limitation: LK matches *translated* windows, so under rotation or scaling each step is off by a small
 amount set by the texture in the window, the same way forward and backward (so the check does not see it)
@@ -34,7 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from model.experts.base import ClipInput, ExpertInputError, TrackResult
+from model.experts.base import ClipInput, ExpertInputError, TrackResult, check_start_frames
 from model.experts.registry import register
 
 
@@ -55,14 +60,23 @@ class LucasKanadeOptions:
     min_eig_threshold: float = 1e-4
     """LK fails (point lost) where the window's gradient matrix has a smaller minimum eigenvalue (divided by
     the window's pixel count; OpenCV's `minEigThreshold`): the window is too flat to be tracked."""
+    template_size: int = 11
+    """Side in pixels of the patch kept from each point's start frame (odd, >= 3) ..."""
+    min_template_ncc: float = 0.5
+    """... a point is lost once its patch correlates less than this with that first one (zero-mean normalised
+    cross-correlation; -1 disables the check). It catches what the forward-backward check cannot: a point whose
+    surface went behind another object, its window now on the occluder's edge, which then holds it still."""
 
     def __post_init__(self) -> None:
-        for name, least in (("win_size", 3), ("max_level", 0), ("max_iterations", 1)):
+        for name, least in (("win_size", 3), ("max_level", 0), ("max_iterations", 1), ("template_size", 3)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
                 raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-        if self.win_size % 2 == 0:
-            raise ValueError(f"win_size must be odd, got {self.win_size}")
+        for name in ("win_size", "template_size"):
+            if getattr(self, name) % 2 == 0:
+                raise ValueError(f"{name} must be odd, got {getattr(self, name)}")
+        if not isinstance(self.min_template_ncc, numbers.Real) or not -1 <= self.min_template_ncc <= 1:
+            raise ValueError(f"min_template_ncc must be a number in -1..1, got {self.min_template_ncc!r}")
         for name, strict in (("fb_threshold", True), ("epsilon", True), ("min_eig_threshold", False)):
             value = getattr(self, name)
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
@@ -73,7 +87,7 @@ class LucasKanadeOptions:
 _OPTION_NAMES = tuple(f.name for f in dataclasses.fields(LucasKanadeOptions))
 
 
-@register("tracker", "lucas-kanade")
+@register("tracker", "lucas-kanade", version="2")
 class LucasKanadeTracker:
     """Pyramidal Lucas-Kanade point tracker (OpenCV), frame to frame with a forward-backward check.
 
@@ -87,6 +101,8 @@ class LucasKanadeTracker:
 
     # Measured: rotation labels from its tracks were right 50% of the time on synthetic scenes (r4d quality).
     follows_rotation = False
+    # Measured: median endpoint error 0.1-0.3 px after 20 frames of translation, rotation or scale (tests).
+    pixel_noise = 0.5
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(_OPTION_NAMES))
@@ -98,15 +114,18 @@ class LucasKanadeTracker:
         self.options = LucasKanadeOptions(**options)
         self.last_fb_errors: list[float] = []
 
-    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
-        """Track `queries` (N, 2) pixel x, y on the first frame through the clip; see the module docstring.
+    def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
+        """Track `queries` (N, 2) pixel x, y, each given on its frame `start_frames[n]` (default 0), through the
+        rest of the clip; see the module docstring.
 
         A point is visible on a frame when it was tracked onto it (status ok forward and backward, forward-
         backward distance < `fb_threshold`) and lies inside it (0 <= x <= W - 1, 0 <= y <= H - 1, pixel
-        centres at integers), and was visible on every earlier frame. On frame 0 `tracks` are the queries
-        and `visible` says whether each lies inside the frame; a query outside it is never tracked.
+        centres at integers), and was visible on every frame since its start. On its start frame `tracks` is
+        the query and `visible` says whether it lies inside the frame; a query outside it is never tracked.
+        Before its start frame a point is not visible.
         """
         queries = _check_queries(queries)
+        starts = check_start_frames(start_frames, len(queries), clip.num_frames)
         opts = self.options
         height, width = int(clip.height), int(clip.width)
         num_frames = clip.num_frames
@@ -115,25 +134,9 @@ class LucasKanadeTracker:
         visible = np.zeros((num_frames, n), bool)
         self.last_fb_errors = []
 
-        win = (opts.win_size, opts.win_size)
-        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, opts.max_iterations, opts.epsilon)
-
-        def lk(prev: np.ndarray, nxt: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            # OpenCV's Python binding cannot take pyramids from buildOpticalFlowPyramid (it rejects the
-            # tuple), so each call builds the two pyramids itself.
-            out, status, _ = cv2.calcOpticalFlowPyrLK(
-                prev,
-                nxt,
-                points,
-                None,
-                winSize=win,
-                maxLevel=opts.max_level,
-                criteria=criteria,
-                minEigThreshold=float(opts.min_eig_threshold),
-            )
-            return out.reshape(-1, 2), status.reshape(-1).astype(bool)
-
-        prev_gray: np.ndarray | None = None  # the only frame kept; None once no point is visible
+        lk = _Flow(opts)
+        templates = np.zeros((n, opts.template_size, opts.template_size), np.float32)  # each point's first patch
+        prev_gray: np.ndarray | None = None  # the only frame kept
         count = 0
         for t, frame in enumerate(clip.frames()):
             if t >= num_frames:
@@ -142,37 +145,82 @@ class LucasKanadeTracker:
                 )
             gray = _to_gray(frame, clip, t)  # every frame is validated, even once nothing is left to track
             count = t + 1
-            if t == 0:
-                tracks[0] = queries
-                visible[0] = _inside(queries, width, height)
-                prev_gray = gray if visible[0].any() else None
-                continue
-            tracks[t] = tracks[t - 1]
-            alive = np.flatnonzero(visible[t - 1])
-            if alive.size == 0:
-                self.last_fb_errors.append(float("nan"))
-                prev_gray = None
-                continue
-            start = np.ascontiguousarray(tracks[t - 1, alive])
-            forward, ok_forward = lk(prev_gray, gray, start)
-            back, ok_back = lk(gray, prev_gray, forward)
-            fb = np.linalg.norm(back - start, axis=1)
-            keep = (
-                ok_forward
-                & ok_back
-                & np.isfinite(forward).all(axis=1)
-                & (fb < opts.fb_threshold)
-                & _inside(forward, width, height)
-            )
-            tracks[t, alive[keep]] = forward[keep]
-            visible[t, alive[keep]] = True
-            self.last_fb_errors.append(float(fb[keep].mean()) if keep.any() else float("nan"))
+            if t > 0:
+                self.last_fb_errors.append(self._step(lk, prev_gray, gray, tracks, visible, templates, t))
+            new = starts == t
+            tracks[t, new] = queries[new]
+            visible[t, new] = _inside(queries[new], width, height)
+            templates[new] = _patches(gray, queries[new], opts.template_size)
             prev_gray = gray
         if count != num_frames:
             raise ExpertInputError(
                 f"clip {clip.name!r}: frames yielded {count} frames but it has {num_frames} timestamps"
             )
         return TrackResult(tracks=tracks, visible=visible)
+
+    def _step(self, lk: _Flow, prev_gray: np.ndarray, gray: np.ndarray, tracks, visible, templates, t: int) -> float:
+        """Carry the points visible on frame t - 1 onto frame t; the mean forward-backward distance of those kept."""
+        tracks[t] = tracks[t - 1]
+        alive = np.flatnonzero(visible[t - 1])
+        if alive.size == 0:
+            return float("nan")
+        start = np.ascontiguousarray(tracks[t - 1, alive])
+        forward, ok_forward = lk(prev_gray, gray, start)
+        back, ok_back = lk(gray, prev_gray, forward)
+        fb = np.linalg.norm(back - start, axis=1)
+        height, width = gray.shape
+        keep = (
+            ok_forward
+            & ok_back
+            & np.isfinite(forward).all(axis=1)
+            & (fb < self.options.fb_threshold)
+            & _inside(forward, width, height)
+        )
+        if self.options.min_template_ncc > -1 and keep.any():
+            patches = _patches(gray, forward[keep], self.options.template_size)
+            keep[keep] = _ncc(patches, templates[alive[keep]]) >= self.options.min_template_ncc
+        tracks[t, alive[keep]] = forward[keep]
+        visible[t, alive[keep]] = True
+        return float(fb[keep].mean()) if keep.any() else float("nan")
+
+
+class _Flow:
+    """One pyramidal LK call with the tracker's options. OpenCV's Python binding cannot take pyramids from
+    buildOpticalFlowPyramid (it rejects the tuple), so each call builds the two pyramids itself."""
+
+    def __init__(self, opts: LucasKanadeOptions):
+        self.win = (opts.win_size, opts.win_size)
+        self.criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, opts.max_iterations, opts.epsilon)
+        self.max_level, self.min_eig = opts.max_level, float(opts.min_eig_threshold)
+
+    def __call__(self, prev: np.ndarray, nxt: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out, status, _ = cv2.calcOpticalFlowPyrLK(
+            prev,
+            nxt,
+            points,
+            None,
+            winSize=self.win,
+            maxLevel=self.max_level,
+            criteria=self.criteria,
+            minEigThreshold=self.min_eig,
+        )
+        return out.reshape(-1, 2), status.reshape(-1).astype(bool)
+
+
+def _patches(gray: np.ndarray, points: np.ndarray, size: int) -> np.ndarray:
+    """(N, size, size) float32 patches of `gray` centred on sub-pixel `points` (borders replicated)."""
+    out = np.zeros((len(points), size, size), np.float32)
+    for i, (x, y) in enumerate(points):
+        out[i] = cv2.getRectSubPix(gray, (size, size), (float(x), float(y)), patchType=cv2.CV_32F)
+    return out
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Zero-mean normalised cross-correlation of patch pairs (N, h, w); 1 where both are flat."""
+    a = a.reshape(len(a), -1) - a.reshape(len(a), -1).mean(axis=1, keepdims=True)
+    b = b.reshape(len(b), -1) - b.reshape(len(b), -1).mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.where(norms > 1e-6, (a * b).sum(axis=1) / np.maximum(norms, 1e-6), 1.0)
 
 
 def _check_queries(queries: np.ndarray) -> np.ndarray:

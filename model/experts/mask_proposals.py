@@ -16,7 +16,7 @@ class ProposalFilter:
     """Defaults follow SAM's automatic mask generator, except `max_regions` (questions need few regions)."""
 
     points_per_side: int = 16
-    """Prompt grid on the first frame: points_per_side**2 single-point prompts."""
+    """Prompt grid on a frame: points_per_side**2 single-point prompts."""
     pred_iou_threshold: float = 0.7
     """Keep a candidate only when the model's own predicted IoU is at least this."""
     stability_threshold: float = 0.85
@@ -26,6 +26,11 @@ class ProposalFilter:
     min_area: int = 64
     """Pixels (at frame resolution) a region must keep after overlaps with better regions are removed."""
     max_regions: int = 16
+    """Regions in all, those found on later frames included."""
+    propose_every: int = 8
+    """Later frames are searched for regions that came into view every this many frames (0: the first frame only)."""
+    new_overlap: float = 0.5
+    """A region proposed on a later frame is new when less than this share of its pixels lies on known regions."""
 
 
 def grid_points(points_per_side: int, size: int) -> np.ndarray:
@@ -84,3 +89,26 @@ def select(masks: np.ndarray, iou_scores: np.ndarray, stabilities: np.ndarray, r
         if len(kept) == rules.max_regions:
             break
     return kept, labels
+
+
+def proposes_on(t: int, rules: ProposalFilter) -> bool:
+    """Whether frame `t` (> 0) is searched for regions that came into view after the first frame."""
+    return t > 0 and rules.propose_every > 0 and t % rules.propose_every == 0
+
+
+def new_regions(
+    masks: list[np.ndarray], scores: list[float], known: np.ndarray, count: int, rules: ProposalFilter
+) -> list[tuple[np.ndarray, float]]:
+    """Of a later frame's proposals (best first, no overlaps, as `select` returns them), those that are not a
+    region already followed: less than `new_overlap` of their pixels on `known` (that frame's label map, 0 = no
+    region). Each keeps its pixels off known regions, at least `min_area` of them; `count` regions exist already
+    and at most `max_regions` are kept in all."""
+    found = []
+    for mask, score in zip(masks, scores, strict=True):
+        if count + len(found) >= rules.max_regions:
+            break
+        on_known = mask & (known > 0)
+        free = mask & ~on_known
+        if on_known.sum() < rules.new_overlap * mask.sum() and free.sum() >= rules.min_area:
+            found.append((free, score))
+    return found

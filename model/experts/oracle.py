@@ -18,6 +18,7 @@ from model.experts.base import (
     Region,
     SegmentationResult,
     TrackResult,
+    check_start_frames,
 )
 from model.experts.registry import register
 from model.geometry import depth_visible, sample_map, transform, unproject
@@ -68,31 +69,41 @@ class OracleTracker:
     tracks do: the depth agrees and the pixel shows the query's own object (or the background)."""
 
     follows_rotation = True
+    pixel_noise = 0.0
 
-    def track(self, clip: ClipInput, queries: np.ndarray) -> TrackResult:
+    def track(self, clip: ClipInput, queries: np.ndarray, start_frames: np.ndarray | None = None) -> TrackResult:
+        """Each query is lifted on its own start frame (default 0) and moved from there; before it, not visible."""
         truth = _truth(clip)
         queries = np.asarray(queries, dtype=np.float64).reshape(-1, 2)
-        depths, masks = truth.depth(), truth.masks()
-        depth0, mask0 = next(depths), next(masks)
-        z = sample_map(depth0, queries, fill=0.0).astype(np.float64)
-        owner = sample_map(mask0, queries, fill=0).astype(np.int64) - 1  # -1: static background
-        world = transform(truth.camera_poses[0], unproject(truth.intrinsics, queries, z))
-        local = world.copy()
-        for k in np.unique(owner[owner >= 0]):
-            local[owner == k] = transform(np.linalg.inv(truth.object_poses[0, k]), world[owner == k])
-        tracks = np.empty((clip.num_frames, len(queries), 2), np.float32)
-        visible = np.zeros((clip.num_frames, len(queries)), bool)
-        tracks[0], visible[0] = queries, z > 0
-        for t, (depth, mask) in enumerate(zip(depths, masks, strict=True), start=1):
-            moved = local.copy()
-            for k in np.unique(owner[owner >= 0]):
-                moved[owner == k] = transform(truth.object_poses[t, k], local[owner == k])
+        starts = check_start_frames(start_frames, len(queries), clip.num_frames)
+        n = len(queries)
+        tracks = np.zeros((clip.num_frames, n, 2), np.float32)
+        visible = np.zeros((clip.num_frames, n), bool)
+        local = np.zeros((n, 3))  # each point in its object's frame (the world's for the background)
+        owner = np.full(n, -1, np.int64)  # -1: static background
+        lifted = np.zeros(n, bool)  # had a depth on its start frame
+        for t, (depth, mask) in enumerate(zip(truth.depth(), truth.masks(), strict=True)):
+            new = np.flatnonzero(starts == t)
+            z = sample_map(depth, queries[new], fill=0.0).astype(np.float64)
+            owner[new] = sample_map(mask, queries[new], fill=0).astype(np.int64) - 1
+            world = transform(truth.camera_poses[t], unproject(truth.intrinsics, queries[new], z))
+            for k in np.unique(owner[new][owner[new] >= 0]):
+                mine = owner[new] == k
+                world[mine] = transform(np.linalg.inv(truth.object_poses[t, k]), world[mine])
+            local[new], lifted[new] = world, z > 0
+            moving = np.flatnonzero(starts < t)
+            moved = local[moving].copy()
+            for k in np.unique(owner[moving][owner[moving] >= 0]):
+                mine = owner[moving] == k
+                moved[mine] = transform(truth.object_poses[t, k], local[moving][mine])
             cam = transform(np.linalg.inv(truth.camera_poses[t]), moved)
             pixels, seen = depth_visible(truth.intrinsics, cam, depth)
-            present = np.where(owner >= 0, truth.object_present[t, np.maximum(owner, 0)], True)
-            tracks[t] = np.where(np.isfinite(pixels), pixels, tracks[t - 1])
-            on_owner = sample_map(mask, pixels, fill=0).astype(np.int64) - 1 == owner
-            visible[t] = seen & on_owner & present & (z > 0)
+            kept = np.maximum(owner[moving], 0)
+            present = np.where(owner[moving] >= 0, truth.object_present[t, kept], True)
+            tracks[t, moving] = np.where(np.isfinite(pixels), pixels, tracks[t - 1, moving])
+            on_owner = sample_map(mask, pixels, fill=0).astype(np.int64) - 1 == owner[moving]
+            visible[t, moving] = seen & on_owner & present & lifted[moving]
+            tracks[t, new], visible[t, new] = queries[new], lifted[new]
         return TrackResult(tracks=tracks, visible=visible)
 
 

@@ -1,4 +1,5 @@
-"""SAM (transformers `SamModel`): automatic regions on the first frame, followed by box prompts frame to frame.
+"""SAM (transformers `SamModel`): automatic regions on the first frame, followed by box prompts frame to frame;
+every few frames the frame is searched again for regions that came into view, numbered after the known ones.
 
 SAM has no video memory: each region is followed by prompting the next frame with the box of its mask on the
 previous frame (a region whose mask comes back empty is lost for good, as a gap is safer than a wrong
@@ -8,7 +9,6 @@ pre- and post-processing are done here (transformers' SAM processor needs torchv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict
 
 import numpy as np
@@ -16,11 +16,19 @@ import numpy as np
 from model.experts.base import ClipInput, Region, SegmentationResult
 from model.experts.frames import check_frame, to_pixels
 from model.experts.loading import Placement, load
-from model.experts.mask_proposals import ProposalFilter, bbox, grid_points, select, stability
+from model.experts.mask_proposals import (
+    ProposalFilter,
+    bbox,
+    grid_points,
+    new_regions,
+    proposes_on,
+    select,
+    stability,
+)
 from model.experts.registry import register
 
 
-@register("segmenter", "sam")
+@register("segmenter", "sam", version="2")
 class SamSegmenter:
     """Options: weights (directory or hub id), device, dtype, point_batch and the `ProposalFilter` fields."""
 
@@ -51,8 +59,8 @@ class SamSegmenter:
             for k, (m, s) in enumerate(zip(masks, scores, strict=True))
         ]
         return SegmentationResult(
-            regions=regions,
-            masks=self._follow(loaded.model, clip, frames, masks),
+            regions=regions,  # grows while the masks are read: regions found on later frames are added
+            masks=self._follow(loaded.model, clip, frames, masks, regions),
             extra={"weights_hash": loaded.weights_hash, "weights": self.weights, "proposals": asdict(self.rules)},
         )
 
@@ -109,9 +117,7 @@ class SamSegmenter:
         kept, labels = select(full, iou[good], stable[good], rules)
         return [labels == k + 1 for k in range(len(kept))], [float(iou[good][i]) for i in kept]
 
-    def _follow(self, model, clip: ClipInput, rest, masks: list[np.ndarray]) -> Iterator[np.ndarray]:
-        import torch
-
+    def _follow(self, model, clip: ClipInput, rest, masks: list[np.ndarray], regions: list[Region]):
         height, width = clip.height, clip.width
         labels = np.zeros((height, width), np.uint16)
         for k, mask in enumerate(masks):
@@ -119,19 +125,27 @@ class SamSegmenter:
         yield labels
         for t, frame in enumerate(rest, start=1):
             frame = check_frame(frame, height, width, clip.name, t)
-            alive = [k for k in range(1, len(masks) + 1) if (labels == k).any()]
-            if not alive:
-                labels = np.zeros((height, width), np.uint16)
-                yield labels
-                continue
-            embeddings, scale, inner = self._embed(model, frame)
-            boxes = torch.tensor([bbox(labels == k) for k in alive], dtype=torch.float32) * scale
-            with torch.inference_mode():
-                out = model(
-                    image_embeddings=embeddings, input_boxes=boxes[None].to(embeddings.device), multimask_output=False
-                )
-            logits = self._to_frame(model, out.pred_masks[0, :, 0], inner, height, width)
-            best, owner = logits.max(dim=0)
-            marks = torch.tensor(alive, dtype=torch.int32, device=owner.device)
-            labels = torch.where(best > 0, marks[owner], 0).cpu().numpy().astype(np.uint16)
+            alive = [r.index for r in regions if (labels == r.index).any()]
+            labels = self._boxed(model, frame, labels, alive) if alive else np.zeros((height, width), np.uint16)
+            if proposes_on(t, self.rules):
+                found = new_regions(*self._propose(model, frame), labels, len(regions), self.rules)
+                for mask, score in found:
+                    index = len(regions) + 1
+                    labels[mask] = index
+                    regions.append(Region(index, bbox(mask), int(mask.sum()), score, first_frame=t))
             yield labels
+
+    def _boxed(self, model, frame: np.ndarray, labels: np.ndarray, alive: list[int]) -> np.ndarray:
+        """The label map of `frame` from prompting it with the box each alive region had on the previous frame."""
+        import torch
+
+        embeddings, scale, inner = self._embed(model, frame)
+        boxes = torch.tensor([bbox(labels == k) for k in alive], dtype=torch.float32) * scale
+        with torch.inference_mode():
+            out = model(
+                image_embeddings=embeddings, input_boxes=boxes[None].to(embeddings.device), multimask_output=False
+            )
+        logits = self._to_frame(model, out.pred_masks[0, :, 0], inner, *frame.shape[:2])
+        best, owner = logits.max(dim=0)
+        marks = torch.tensor(alive, dtype=torch.int32, device=owner.device)
+        return torch.where(best > 0, marks[owner], 0).cpu().numpy().astype(np.uint16)

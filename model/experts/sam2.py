@@ -1,4 +1,5 @@
-"""SAM 2 video segmentation (transformers `Sam2VideoModel`): automatic regions on the first frame, propagated.
+"""SAM 2 video segmentation (transformers `Sam2VideoModel`): automatic regions on the first frame, propagated;
+every few frames the frame is searched again for regions that came into view, which join the session there.
 
 First frame: a grid of single-point prompts through the model's prompt encoder and mask decoder gives candidate
 masks with predicted IoU; `mask_proposals` keeps good, stable, distinct ones. Those masks then condition a
@@ -17,11 +18,19 @@ import numpy as np
 from model.experts.base import ClipInput, Region, SegmentationResult
 from model.experts.frames import check_frame, to_pixels, windows
 from model.experts.loading import Placement, load
-from model.experts.mask_proposals import ProposalFilter, bbox, grid_points, select, stability
+from model.experts.mask_proposals import (
+    ProposalFilter,
+    bbox,
+    grid_points,
+    new_regions,
+    proposes_on,
+    select,
+    stability,
+)
 from model.experts.registry import register
 
 
-@register("segmenter", "sam2")
+@register("segmenter", "sam2", version="2")
 class Sam2Segmenter:
     """Options: weights (directory or hub id), device, dtype, batch_size (frames preprocessed together),
     point_batch (prompts decoded together) and the `ProposalFilter` fields."""
@@ -58,8 +67,8 @@ class Sam2Segmenter:
             for k, (m, s) in enumerate(zip(masks, scores, strict=True))
         ]
         return SegmentationResult(
-            regions=regions,
-            masks=self._propagate(model, clip, first, frames, masks, size),
+            regions=regions,  # grows while the masks are read: regions found on later frames are added
+            masks=self._propagate(model, clip, first, frames, masks, regions, size),
             extra={"weights_hash": loaded.weights_hash, "weights": self.weights, "proposals": asdict(self.rules)},
         )
 
@@ -104,18 +113,12 @@ class Sam2Segmenter:
         kept, labels = select(full, iou_np[good], stable[good], rules)
         return [labels == k + 1 for k in range(len(kept))], [float(iou_np[good][i]) for i in kept]
 
-    def _propagate(self, model, clip, first, rest, masks, size) -> Iterator[np.ndarray]:
+    def _propagate(self, model, clip, first, rest, masks, regions, size) -> Iterator[np.ndarray]:
         import torch
         import torch.nn.functional as F
         from transformers.models.sam2_video.modeling_sam2_video import Sam2VideoInferenceSession
 
         height, width = clip.height, clip.width
-        if not masks:  # nothing to follow: every frame is background, but every frame is still checked
-            yield np.zeros((height, width), np.uint16)
-            for t, frame in enumerate(rest, start=1):
-                check_frame(frame, height, width, clip.name, t)
-                yield np.zeros((height, width), np.uint16)
-            return
         device, dtype = self.placement.torch_device(), self.placement.torch_dtype()
         session = Sam2VideoInferenceSession(
             video_height=height,
@@ -125,11 +128,15 @@ class Sam2Segmenter:
             video_storage_device=device,
             dtype=dtype,
         )
-        for k, mask in enumerate(masks):
+
+        def join(index: int, mask: np.ndarray, t: int) -> None:
             prompt = torch.from_numpy(mask).float()[None, None].to(device)
             prompt = (F.interpolate(prompt, size=(size, size), mode="bilinear", antialias=True) >= 0.5).float()
-            session.add_mask_inputs(session.obj_id_to_idx(k + 1), 0, prompt)
-        session.obj_with_new_inputs = list(range(1, len(masks) + 1))
+            session.add_mask_inputs(session.obj_id_to_idx(index), t, prompt)
+            session.obj_with_new_inputs.append(index)
+
+        for k, mask in enumerate(masks):
+            join(k + 1, mask, 0)
         reach = max(int(model.config.num_maskmem), int(model.config.max_object_pointers_in_encoder)) + 1
 
         def stream():
@@ -137,17 +144,29 @@ class Sam2Segmenter:
             for t, frame in enumerate(rest, start=1):
                 yield check_frame(frame, height, width, clip.name, t)
 
-        t = 0
+        t, labels = 0, np.zeros((height, width), np.uint16)
         for window in windows(stream(), self.batch_size):
             pixels = to_pixels(window, (size, size), device, dtype)
             for frame_pixels in pixels:
-                with torch.inference_mode():
-                    output = model(inference_session=session, frame=frame_pixels)
-                logits = F.interpolate(
-                    output.pred_masks.float(), size=(height, width), mode="bilinear", align_corners=False
-                )[:, 0]
-                best, owner = logits.max(dim=0)
-                yield torch.where(best > 0, owner + 1, 0).to(torch.int32).cpu().numpy().astype(np.uint16)
+                if proposes_on(t, self.rules):  # new regions against the last frame's: they join on this one
+                    found = new_regions(
+                        *self._propose(model, frame_pixels[None], height, width), labels, len(regions), self.rules
+                    )
+                    for mask, score in found:
+                        regions.append(Region(len(regions) + 1, bbox(mask), int(mask.sum()), score, first_frame=t))
+                        join(len(regions), mask, t)
+                if session.get_obj_num() == 0:  # nothing to follow yet (the model refuses a frame without objects)
+                    labels = np.zeros((height, width), np.uint16)
+                else:
+                    with torch.inference_mode():  # frame index given: `_forget` shrinks the session's frame count
+                        output = model(inference_session=session, frame=frame_pixels, frame_idx=t)
+                    logits = F.interpolate(
+                        output.pred_masks.float(), size=(height, width), mode="bilinear", align_corners=False
+                    )[:, 0]
+                    best, owner = logits.max(dim=0)
+                    ids = torch.tensor(output.object_ids, dtype=torch.int32, device=owner.device)
+                    labels = torch.where(best > 0, ids[owner], 0).cpu().numpy().astype(np.uint16)
+                yield labels
                 _forget(session, t - reach)
                 t += 1
 

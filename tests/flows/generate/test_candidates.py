@@ -1,4 +1,5 @@
 from flows.generate.candidates import generate_candidates
+from flows.generate.flow import clips_without_items
 from tests.flows.generate.factories import CONFIG, clip, region, scene
 
 
@@ -14,3 +15,16 @@ def test_a_clip_without_items_says_why():
     relative.rotation_known = False
     result = generate_candidates(relative, CONFIG)
     assert result.why_empty == "all 2 proposals refused: R: the tracker does not follow turning surfaces (2)"
+
+
+def test_a_clip_whose_candidates_balancing_dropped_says_so():
+    first, second = scene(), scene()
+    second.clip_id = 2
+    ours = generate_candidates(first, CONFIG).candidates
+    theirs = generate_candidates(second, CONFIG).candidates
+    assert ours and theirs and {c.clip_id for c in theirs} == {2}
+    why = clips_without_items([first.clip_id, 2, 3], ours + theirs, ours, {3: "no question proposed"})
+    assert why == {
+        2: f"all {len(theirs)} candidates dropped by balancing (answer and category shares)",
+        3: "no question proposed",
+    }

@@ -172,6 +172,25 @@ def test_tracker_reproduces_truth_tracks(random_scene, start):
     assert agrees[:, turning].mean() >= 0.8
 
 
+def test_tracker_starts_points_on_their_own_frame(random_scene):
+    """A point given on frame 4 of the clip moves exactly as it does in the clip cut at frame 4, and is not visible
+    before; points given on frame 0 alongside it are unchanged."""
+    scene = random_scene
+    truth_visible = scene.arrays["track_visible"]
+    late = scene.arrays["tracks2d"][4][truth_visible[4]][:40]
+    early = scene.arrays["tracks2d"][0][truth_visible[0]][:40]
+    queries = np.concatenate([early, late])
+    starts = np.repeat([0, 4], [len(early), len(late)])
+    both = OracleTracker().track(scene.clip(), queries, starts)
+    cut = OracleTracker().track(scene.clip(np.arange(4, scene.spec.num_frames)), late)
+    alone = OracleTracker().track(scene.clip(), early)
+    assert not both.visible[:4, len(early) :].any()
+    np.testing.assert_allclose(both.tracks[4:, len(early) :], cut.tracks, atol=1e-3)
+    assert np.array_equal(both.visible[4:, len(early) :], cut.visible)
+    np.testing.assert_array_equal(both.tracks[:, : len(early)], alone.tracks)
+    assert np.array_equal(both.visible[:, : len(early)], alone.visible)
+
+
 def test_tracker_background_queries_follow_the_camera(random_scene):
     """Queries on the ground stay on the ground: their tracks move with the camera only."""
     scene = random_scene
@@ -230,10 +249,10 @@ def test_oracle_refuses_clips_without_ground_truth(random_scene, run):
 
 
 @pytest.mark.parametrize(
-    ("scene_name", "bound_px"),
-    [("scripted", 3.0), ("random", 6.0)],
+    ("scene_name", "bound_px", "min_kept"),
+    [("scripted", 3.0, 0.5), ("random", 6.0, 0.3)],
 )
-def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bound_px):
+def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bound_px, min_kept):
     """A report more than a test: LK's error against the oracle at the clip's last frame (printed).
 
     "scripted": static camera, a car driving, a chair turning; "random": seed 0, a moving camera and small
@@ -241,7 +260,9 @@ def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bo
     partly tracks what lies around them (the ground with its different parallax, the car driving behind the
     barrel): its error grows steadily, about 0.2 px a frame on the random scene, which ends at ~3.1 px after
     16 frames; hence the looser bound there. (With win_size=11 the same scenes measure ~0.6 and ~1.6 px, with
-    win_size=7 ~0.15 and ~1.3 px, keeping fewer points.)
+    win_size=7 ~0.15 and ~1.3 px, keeping fewer points.) The patch check (`min_template_ncc`) drops the points
+    whose window came to hold something else: on the random scene LK keeps 38% of the oracle-visible points to the
+    last frame instead of over half, at 2.1 px instead of 3.1; `perceive` seeds fresh points every 8 frames.
     """
     scene = request.getfixturevalue(f"{scene_name}_scene")
     clip = scene.clip()
@@ -269,4 +290,4 @@ def test_lucas_kanade_against_oracle_on_synthetic_motion(request, scene_name, bo
         f"{scene.spec.num_frames} frames); median per region {per_region}"
     )
     assert np.median(errors) < bound_px
-    assert kept >= 0.5
+    assert kept >= min_kept

@@ -1,4 +1,5 @@
-"""SAM 2 video backend on a tiny random-weight checkpoint; the proposal filter on known masks."""
+"""SAM 2 video backend on a tiny random-weight checkpoint; the proposal filter on known masks; regions found on later
+frames (SAM too)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 import model.experts as experts
 from model.experts import loading
 from model.experts.base import ClipInput, ExpertInputError
-from model.experts.mask_proposals import ProposalFilter, grid_points, select, stability
+from model.experts.mask_proposals import ProposalFilter, grid_points, new_regions, proposes_on, select, stability
 from tests.model.experts import tiny_models
 
 H, W, T = 72, 96, 5
@@ -108,3 +109,53 @@ def test_stability_and_grid():
     assert stability(logits).tolist() == [1.0, 0.0]
     points = grid_points(2, 100)
     assert points.tolist() == [[25, 25], [75, 25], [25, 75], [75, 75]]
+
+
+def test_later_proposals_keep_only_what_is_not_followed():
+    """An object entering on the right of a later frame is new; the followed one on the left is not, even where
+    the proposal spills a little past its known mask."""
+    known = np.zeros((40, 60), np.uint16)
+    known[10:30, 5:25] = 1  # followed since frame 0
+    followed = np.zeros((40, 60), bool)
+    followed[10:30, 5:28] = True  # the same object proposed again, a little wider: 87% on known pixels
+    entering = np.zeros((40, 60), bool)
+    entering[15:35, 48:60] = True  # comes in at the right edge
+    speck = np.zeros((40, 60), bool)
+    speck[0:3, 30:33] = True  # 9 pixels: below min_area
+    rules = ProposalFilter(min_area=16)
+    found = new_regions([followed, entering, speck], [0.9, 0.8, 0.95], known, 1, rules)
+    assert len(found) == 1 and np.array_equal(found[0][0], entering) and found[0][1] == 0.8
+    straddling = np.zeros((40, 60), bool)
+    straddling[10:30, 15:40] = True  # 40% on the known region: new, with only its own pixels
+    found = new_regions([straddling], [0.7], known, 1, rules)
+    assert np.array_equal(found[0][0], straddling & (known == 0))
+    assert new_regions([entering], [0.8], known, 16, rules) == []  # max_regions reached
+    assert [proposes_on(t, rules) for t in range(10)] == [t in (8,) for t in range(10)]
+    assert not any(proposes_on(t, ProposalFilter(propose_every=0)) for t in range(20))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sam2", "sam"])
+def test_regions_found_on_later_frames_join_there(checkpoint, tmp_path, backend):
+    """Random weights propose something on every searched frame; with `new_overlap` 1 whatever is not already
+    followed is new. Late regions are numbered after the earlier ones, absent before their first frame and drawn
+    on it; without later searches every region is the first frame's."""
+    weights = checkpoint if backend == "sam2" else tiny_models.sam(tmp_path / "sam")
+    options = dict(weights=str(weights), points_per_side=4, new_overlap=1.0, **LOOSE)
+    result = experts.create("segmenter", backend, propose_every=2, **options).segment(clip(frames(7)))
+    masks = list(result.masks)  # regions found on later frames are added while the masks are read
+    regions = result.regions
+    assert [r.index for r in regions] == list(range(1, len(regions) + 1))
+    assert [r.first_frame for r in regions] == sorted(r.first_frame for r in regions)
+    late = [r for r in regions if r.first_frame > 0]
+    assert late and all(r.first_frame % 2 == 0 for r in late)
+    for region in late:
+        assert not any((m == region.index).any() for m in masks[: region.first_frame])
+        on_first = masks[region.first_frame] == region.index
+        assert on_first.any()
+        x0, y0, x1, y1 = region.bbox
+        assert on_first[y0:y1, x0:x1].sum() >= 0.8 * on_first.sum()
+    loading.release()
+    once = experts.create("segmenter", backend, propose_every=0, **options).segment(clip(frames(7)))
+    list(once.masks)
+    assert once.regions and all(r.first_frame == 0 for r in once.regions)

@@ -206,15 +206,15 @@ def path_length(clip: ClipFacts, region: RegionFacts) -> float:
 
 def chord_shortfall(clip: ClipFacts, region: RegionFacts) -> float:
     """Relative amount by which the chords may fall short of a turning path: an arc turning by phi is longer than
-    its chord by about phi^2 / 24; phi is taken as the heading change between neighbouring chords."""
+    its chord by about phi^2 / 24, and smoothing over SMOOTH_SECONDS pulls the track inside the turn by about as
+    much again. phi is read at each corner between two chords, weighted by the shorter of them: a region at rest
+    wanders in random directions, but over a few centimetres."""
     steps = np.diff(path_points(clip, region), axis=0)
     lengths = np.linalg.norm(steps, axis=1)
     if len(steps) < 2 or lengths.sum() <= 0:
         return 0.0
-    heading = np.unwrap(np.arctan2(steps[:, 1], steps[:, 0]))
-    turns = np.abs(np.diff(heading))
-    phi = np.maximum(np.r_[turns, 0.0], np.r_[0.0, turns])  # each chord: the larger turn at either of its ends
-    return float((lengths * phi**2 / 24).sum() / lengths.sum())
+    phi = np.abs(np.diff(np.unwrap(np.arctan2(steps[:, 1], steps[:, 0]))))
+    return float((np.minimum(lengths[:-1], lengths[1:]) * phi**2 / 12).sum() / lengths.sum())
 
 
 def mean_speed(clip: ClipFacts, region: RegionFacts) -> float:

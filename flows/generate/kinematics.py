@@ -166,14 +166,14 @@ def speed_noise(clip: ClipFacts, region: RegionFacts) -> float:
 
 def path_error(clip: ClipFacts, region: RegionFacts) -> float:
     """Relative error of a path length (and mean speed): the scale error; jitter across the motion, which lengthens
-    each step by about (noise / speed)^2 / 2; jitter along it, which only moves the two ends; and what the chords
-    cut off a turning path."""
+    each step by about (noise / speed)^2 / 2; jitter along it, which only moves the two ends; and the gap between
+    the path in chords and frame by frame (a turn the chords cut, or a centre wandering at rest)."""
     path, noise = path_length(clip, region), speed_noise(clip, region)
     speed = mean_speed(clip, region)
     if path <= 0 or speed <= 0:
         return np.inf
     across = (noise / speed) ** 2 / 2
-    return scale_error(clip, region) + across + 2 * jitter(clip, region) / path + chord_shortfall(clip, region)
+    return scale_error(clip, region) + across + 2 * jitter(clip, region) / path + chord_gap(clip, region)
 
 
 def displacement(clip: ClipFacts, region: RegionFacts, horizontal: bool = True) -> float:
@@ -200,21 +200,18 @@ def path_length(clip: ClipFacts, region: RegionFacts) -> float:
     """Distance travelled on the ground: the sum of chords about CHORD_SECONDS long along the smoothed track.
     Summing per-frame steps would add the centre's wander to the length (a cone that stopped after 2.4 s, its
     fitted centre wandering 0.1 m while at rest, came out 25% long, and 42% for another); a 1-s chord shortens a
-    path only where it turns, by under 5% at 60 degrees per second (`path_error` counts it)."""
+    path only where it turns, by under 5% at 60 degrees per second (`path_error` counts both)."""
     return float(np.linalg.norm(np.diff(path_points(clip, region), axis=0), axis=1).sum())
 
 
-def chord_shortfall(clip: ClipFacts, region: RegionFacts) -> float:
-    """Relative amount by which the chords may fall short of a turning path: an arc turning by phi is longer than
-    its chord by about phi^2 / 24, and smoothing over SMOOTH_SECONDS pulls the track inside the turn by about as
-    much again. phi is read at each corner between two chords, weighted by the shorter of them: a region at rest
-    wanders in random directions, but over a few centimetres."""
-    steps = np.diff(path_points(clip, region), axis=0)
-    lengths = np.linalg.norm(steps, axis=1)
-    if len(steps) < 2 or lengths.sum() <= 0:
-        return 0.0
-    phi = np.abs(np.diff(np.unwrap(np.arctan2(steps[:, 1], steps[:, 0]))))
-    return float((np.minimum(lengths[:-1], lengths[1:]) * phi**2 / 12).sum() / lengths.sum())
+def chord_gap(clip: ClipFacts, region: RegionFacts) -> float:
+    """How much longer the smoothed track is summed frame by frame than summed in chords, relative to the chords.
+    The truth lies between the two: a turning path is longer than its chords (by about phi^2 / 24 for a turn of
+    phi over a chord), a wandering centre makes the frame-by-frame sum too long; either way the gap bounds it."""
+    _, _, smooth = track(clip, region)
+    chords = path_length(clip, region)
+    steps = float(np.linalg.norm(np.diff(smooth[:, [0, 2]], axis=0), axis=1).sum())
+    return max(0.0, steps / chords - 1) if chords > 0 else np.inf
 
 
 def mean_speed(clip: ClipFacts, region: RegionFacts) -> float:

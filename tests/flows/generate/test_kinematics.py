@@ -48,16 +48,14 @@ def test_a_stopped_region_whose_centre_wanders_keeps_its_path_length():
     assert abs(chords / 0.9 - 1) < 2 * kin.path_error(facts, stopping)
 
 
-def test_chords_count_what_they_cut_off_a_turning_path():
+def test_path_error_counts_what_chords_cut_off_a_turning_path():
     circling = region(1)
     angle = np.arange(40) / 10 * np.radians(60)  # 60 degrees per second on a 1 m circle
     circling.centre[:, 0], circling.centre[:, 2] = np.cos(angle), np.sin(angle)
-    facts = clip(circling)
-    arc = angle[-1]
-    shortfall = arc / kin.path_length(facts, circling) - 1
-    assert 0 < shortfall <= kin.chord_shortfall(facts, circling) < 2 * shortfall
-    assert kin.chord_shortfall(facts, r := region(2, (0, 0), (1.0, 0))) == pytest.approx(0.0, abs=1e-9)
-    assert kin.chord_shortfall(facts, r) < kin.path_error(facts, r)
+    facts = clip(circling, straight := region(2, (0, 0), (1.0, 0)))
+    shortfall = angle[-1] / kin.path_length(facts, circling) - 1
+    assert 0.03 < kin.chord_gap(facts, circling) < shortfall < kin.path_error(facts, circling) < 0.1
+    assert kin.chord_gap(facts, straight) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_a_creeping_region_is_neither_moving_nor_still():

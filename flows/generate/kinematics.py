@@ -22,6 +22,8 @@ OUTLIER_FLOOR = {"position": 0.15, "yaw": 10.0}  # ... and this far off (m, degr
 MIN_RUN_FRAMES = 3  # an absence this long (0.3 s at 10 fps) at the start or end is an entry or exit ...
 FLICKER_FRAMES = 0  # ... one this short is none; between the two it is too brief to say (refusal band)
 STILL_DISTANCE = 0.1  # m: "does not move" needs the net displacement below this (a person sees ~5 px more)
+MASK_GAP, MASK_GAP_RELATIVE = 0.25, 0.1  # m, share: tracks and masks disagreeing more on a displacement (see
+# `off_its_masks`); a static region's mask centre wanders up to ~0.2 m as its visible part changes
 MIN_RELATIVE_ERROR = 0.02  # no measured magnitude is trusted better than 2 %, even on exact facts
 WHEN = ("start", "end")
 
@@ -135,6 +137,12 @@ def jumps(clip: ClipFacts, region: RegionFacts, yaw: bool = False) -> bool:
         raw, smooth, floor = raw[:, [0, 2]], smooth[:, [0, 2]], OUTLIER_FLOOR["position"]
     sigma, largest = _scatter(raw, smooth)
     return largest > max(floor, OUTLIER_SIGMAS * sigma)
+
+
+def off_its_masks(clip: ClipFacts, region: RegionFacts) -> bool:
+    """Whether the tracked centre moves differently from the masks, by more than MASK_GAP metres plus
+    MASK_GAP_RELATIVE of the displacement: the tracks did not follow the object (its motion cannot be trusted)."""
+    return region.mask_gap > MASK_GAP + MASK_GAP_RELATIVE * displacement(clip, region)
 
 
 def seen_duration(clip: ClipFacts, region: RegionFacts) -> float:

@@ -94,6 +94,8 @@ def region(
         raise Refuse("region rarely visible", visible_fraction=kin.visible_fraction(found))
     if dynamic and kin.jumps(facts, found):
         raise Refuse("region track jumps (a failed fit on some frames)")
+    if dynamic and kin.off_its_masks(facts, found):
+        raise Refuse("tracks and masks disagree on its motion (the tracks slid off it)", mask_gap=found.mask_gap)
     if frame is not None and not kin.seen(found)[frame]:
         raise Refuse("region not visible on the frame asked about", frame=frame)
     if whole and not (kin.seen(found) & ~np.asarray(found.truncated, bool)).any():

@@ -56,6 +56,9 @@ def quality_table(report: dict) -> None:
         )
     console.print(table)
     console.print(f"overall accuracy {pct(report['overall_accuracy'])}")
+    turns = report["turns"]
+    largest = "-" if turns["largest_deg"] is None else f"{turns['largest_deg']:.0f} degrees"
+    console.print(f"rotation items: {turns['over_90']} about turns over 90 degrees, largest {largest}")
     balance = report["balance"]
     console.print(f"balancing: {balance['input']} candidates -> {balance['kept']} items; dropped {balance['dropped']}")
     letters = balance["letters"].get("all", {})

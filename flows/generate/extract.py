@@ -498,7 +498,22 @@ class RegionObserver:
             size=self._size(),
             area0=self.area0,
             reliability=self._reliability() * camera_reliability,
+            mask_gap=self._mask_gap(centre),
         )
+
+    def _mask_gap(self, centre: np.ndarray) -> float:
+        """Metres between the displacement of the tracked centre and of the masks' centre, from the first to the
+        last frame the region is seen whole on (a cut region's mask centre is a guess), or seen at all if never
+        whole: points that slide off a moving object (Lucas-Kanade's on a fast car) carry its centre a shorter way
+        than its masks go."""
+        known = [t for t, seen in enumerate(self.centres) if seen is not None and np.isfinite(centre[t]).all()]
+        whole = [t for t in known if not self.truncated[t]]
+        frames = whole if len(whole) >= 2 else known
+        if len(frames) < 2:
+            return 0.0
+        first, last = frames[0], frames[-1]
+        tracked, masked = centre[last] - centre[first], self.centres[last] - self.centres[first]
+        return float(np.linalg.norm((tracked - masked)[[0, 2]]))
 
     def _anchor(self) -> np.ndarray | None:
         """The object's centre at frame 0: the median over frames of each frame's estimate carried back by the

@@ -24,6 +24,7 @@ class RegionFacts:
     size: np.ndarray  # (3,) width, height, length in metres; NaN where unknown
     area0: int  # pixels on the first frame
     reliability: float = 1.0  # 0..1: how much of the region's evidence (tracks, depth) held up
+    mask_gap: float = 0.0  # m: how far its tracked centre's displacement differs from its masks' (seen whole)
 
 
 @dataclass

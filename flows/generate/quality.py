@@ -75,10 +75,17 @@ def measure_quality(
         "clips": len(truths),
         "categories": categories,
         "overall_accuracy": sum(right.values()) / max(sum(total.values()), 1),
+        "turns": turns_asked(kept),
         "refusal_reasons": dict(refusal_reasons.most_common(12)),
         "wrong_examples": dict(wrong_examples),
         "balance": report,
     }
+
+
+def turns_asked(items: list[Candidate]) -> dict:
+    """How large the turns are that rotation items ask about (issue 13: turns over 90 degrees must be covered)."""
+    turns = [abs(c.evaluation.facts["rotation"]) for c in items if c.category == "R"]
+    return {"largest_deg": max(turns, default=None), "over_90": sum(t > 90 for t in turns)}
 
 
 @flow(name="quality", log_prints=True)

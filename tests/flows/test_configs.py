@@ -105,7 +105,7 @@ def test_shipped_config_runs(prefect_harness, sqlite_env, path, tmp_path, reques
     if verb == ["perceive"]:
         assert count(url, ExpertRun) == 1  # the tracker only: segmentation and depth are off
     if verb == ["quality"]:
-        assert "overall accuracy" in result.output
+        assert "overall accuracy" in result.output and "about turns over 90 degrees, largest" in result.output
     if verb == ["release", "benchmark"]:
         folder = open_stage().settings.data_dir / "releases" / settings["name"] / settings["version"]
         assert verify_release(folder) == []

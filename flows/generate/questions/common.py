@@ -94,6 +94,8 @@ def region(
         raise Refuse("region rarely visible", visible_fraction=kin.visible_fraction(found))
     if dynamic and kin.jumps(facts, found):
         raise Refuse("region track jumps (a failed fit on some frames)")
+    if dynamic and kin.off_its_masks(facts, found):
+        raise Refuse("tracks and masks disagree on its motion (the tracks slid off it)", mask_gap=found.mask_gap)
     if frame is not None and not kin.seen(found)[frame]:
         raise Refuse("region not visible on the frame asked about", frame=frame)
     if whole and not (kin.seen(found) & ~np.asarray(found.truncated, bool)).any():
@@ -109,10 +111,13 @@ def span(facts: ClipFacts, mark: int) -> tuple[tuple[str, str], ...]:
     return (("span", "video" if kin.covers_clip(facts.region(mark)) else "visible"),)
 
 
-def new_moment(facts: ClipFacts, when: str, marks: Sequence[int], config: GenerateConfig) -> bool:
-    """Whether asking about `when` can differ from asking about the start: not at the end when the camera is
-    still and none of the regions moved (the same item twice)."""
-    if when == "start" or not kin.camera_still(facts):
+def new_moment(
+    facts: ClipFacts, when: str, marks: Sequence[int], config: GenerateConfig, viewpoint: bool = True
+) -> bool:
+    """Whether asking about `when` can differ from asking about the start: not at the end when none of the regions
+    moved and, for a question whose answer depends on the viewpoint (`viewpoint`), the camera stayed still too (the
+    same item twice). The distance between two objects is the same from wherever the camera films them."""
+    if when == "start" or (viewpoint and not kin.camera_still(facts)):
         return True
     return not all(kin.unchanged(facts, facts.region(m), config.distance_margin) for m in marks)
 

@@ -50,7 +50,8 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
         marks = eligible(facts, config, metric=True, frame=frame, whole=True)
         params = (("when", when),)
         for kind, subjects in (("camera_distance", [(m,) for m in marks]), ("gap", itertools.combinations(marks, 2))):
-            queries += [Query(CATEGORY, kind, s, params) for s in subjects if new_moment(facts, when, s, config)]
+            new = [s for s in subjects if new_moment(facts, when, s, config, viewpoint=kind != "gap")]
+            queries += [Query(CATEGORY, kind, s, params) for s in new]
     for mark in eligible(facts, config, metric=True):  # height: once, on the first end frame that shows it whole
         a, frames = facts.region(mark), {when: kin.frame_at(facts, when) for when in kin.WHEN}
         whole = [when for when, f in frames.items() if kin.seen(a)[f] and not a.truncated[f]]

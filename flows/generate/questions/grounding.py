@@ -54,7 +54,7 @@ def propose(facts: ClipFacts, config: GenerateConfig) -> list[Query]:
             params = (("when", when), ("metres", metres))
             listings = [[target, *others[: n - 2]]] + ([others[: n - 1]] if len(others) >= n - 1 else [])
             subjects.append([Query(CATEGORY, "at_distance", tuple(sorted(listed)), params) for listed in listings])
-            if len(others) >= n:
+            if len(others) >= n and new_moment(facts, when, (target, *others[:n]), config, viewpoint=False):
                 queries.append(Query(CATEGORY, "closest_to", (target, *sorted(others[:n])), (("when", when),)))
     return balanced(rng, subjects, lambda q: evaluate(q, facts, config), NONE, 1 / n) + queries
 

@@ -82,7 +82,8 @@ def _angle(query: Query, facts: ClipFacts, config: GenerateConfig) -> Evaluation
     if label not in ("cw", "ccw"):
         raise Refuse("no single turn to measure", turn=label)
     degrees, numeric = angle(facts, a, config)
-    return answer(degrees, {"rotation near a threshold": margin, "angle too uncertain": numeric}, turn=label)
+    margins = {"rotation near a threshold": margin, "angle too uncertain": numeric}
+    return answer(degrees, margins, turn=label, rotation=kin.total_rotation(facts, a))
 
 
 evaluate = evaluator({"turn": _turn, "angle": _angle})

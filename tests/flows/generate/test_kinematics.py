@@ -34,6 +34,30 @@ def test_jitter_does_not_turn_into_path_length():
     assert kin.moving(facts, moving, 0.15)[0] and not kin.moving(facts, still, 0.15)[0]
 
 
+def test_a_stopped_region_whose_centre_wanders_keeps_its_path_length():
+    """The oracle-track cone of the quality run: 0.9 m in 2.4 s, then at rest while its fitted centre jumps by some
+    centimetres every half second. Summed per frame, the wander made the path 25% long; chords a second long pick
+    up less of it, and what they do pick up lies within the error the margin allows for (twice `path_error`)."""
+    stopping = region(1, (0, 0), (0.75, 0), acceleration=-0.3125)  # 0.9 m, at rest from 2.4 s
+    plateaus = np.random.default_rng(2).normal(0, 0.04, (8, 2))  # a new offset every 5 frames
+    stopping.centre[24:, [0, 2]] += np.repeat(plateaus, 5, axis=0)[: 40 - 24]
+    facts = clip(stopping)
+    steps = np.linalg.norm(np.diff(kin.track(facts, stopping)[2][:, [0, 2]], axis=0), axis=1).sum()
+    chords = kin.path_length(facts, stopping)
+    assert abs(chords / 0.9 - 1) < 0.6 * (steps / 0.9 - 1)
+    assert abs(chords / 0.9 - 1) < 2 * kin.path_error(facts, stopping)
+
+
+def test_path_error_counts_what_chords_cut_off_a_turning_path():
+    circling = region(1)
+    angle = np.arange(40) / 10 * np.radians(60)  # 60 degrees per second on a 1 m circle
+    circling.centre[:, 0], circling.centre[:, 2] = np.cos(angle), np.sin(angle)
+    facts = clip(circling, straight := region(2, (0, 0), (1.0, 0)))
+    shortfall = angle[-1] / kin.path_length(facts, circling) - 1
+    assert 0.03 < kin.chord_gap(facts, circling) < shortfall < kin.path_error(facts, circling) < 0.1
+    assert kin.chord_gap(facts, straight) == pytest.approx(0.0, abs=1e-9)
+
+
 def test_a_creeping_region_is_neither_moving_nor_still():
     creeping = region(1, (0, 0), (0.0, 0.05))  # 0.2 m towards the camera in 3.9 s: under the speed threshold
     facts = clip(creeping, still := region(2, (2, 0)))

@@ -64,6 +64,18 @@ def test_unreliable_tiny_and_rarely_seen_regions_are_left_out():
     assert in_view_counts and all(1 in query.marks for query in in_view_counts)
 
 
+def test_a_region_whose_tracks_left_its_masks_behind_is_not_asked_how_it_moves():
+    facts = clip(region(1, (0, 0), (1.0, 0)), region(2, (2, 3)))
+    askable = {code: {q.marks for q, _ in answered(module, facts, CONFIG)} for code, module in MODULES.items()}
+    assert all((1,) in askable[code] for code in ("T", "SA", "DP"))
+    facts.regions[0].mask_gap = 1.2  # its masks went 1.2 m further (or elsewhere) than its tracks: 3.9 m tracked
+    for code, module in MODULES.items():
+        for query, _ in answered(module, facts, CONFIG):
+            assert code not in ("T", "R", "SA", "DP") or 1 not in query.marks, (code, query)
+    facts.regions[0].mask_gap = 0.5  # within 0.25 m + 10 % of the way
+    assert {q.marks for q, _ in answered(MODULES["DP"], facts, CONFIG)} == askable["DP"]
+
+
 def test_every_answer_keeps_its_numbers():
     for module in MODULES.values():
         for query, evaluation in answered(module, scene(), CONFIG):

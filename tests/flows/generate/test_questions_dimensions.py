@@ -1,3 +1,5 @@
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -43,3 +45,14 @@ def test_regions_touching_have_no_gap_question():
 
 def test_relative_depth_asks_nothing():
     assert answered(dimensions, clip(region(1), region(2, (2, 0)), metric=False), CONFIG) == []
+
+
+def test_a_gap_between_still_objects_is_asked_once_even_when_the_camera_moves():
+    """The distance between two objects does not depend on where the camera is: asked at the start only, while
+    their distances to the moving camera change and are asked at both ends."""
+    facts = clip(region(1, (-2, 0)), region(2, (2, -1)), camera_velocity=(0.5, 0.0, 0.0))
+    asked = Counter((q.kind, q.param("when")) for q, _ in answered(dimensions, facts, CONFIG))
+    assert asked[("gap", "start")] == 1 and asked[("gap", "end")] == 0
+    assert asked[("camera_distance", "start")] == asked[("camera_distance", "end")] == 2
+    moving = clip(region(1, (-2, 0), (0.8, 0)), region(2, (2, -1)), camera_velocity=(0.5, 0.0, 0.0))
+    assert {q.param("when") for q, _ in answered(dimensions, moving, CONFIG) if q.kind == "gap"} == {"start", "end"}

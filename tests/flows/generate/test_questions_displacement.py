@@ -12,7 +12,9 @@ def test_displacement_and_path_of_a_corner():
     corner.centre[:, 2] = np.maximum(t - 2.0, 0.0)
     facts = clip(corner)
     assert ask(displacement, facts, "displacement", 1).value == pytest.approx(np.hypot(2, 1.9), rel=0.02)
-    assert ask(displacement, facts, "path", 1).value == pytest.approx(3.9, rel=0.03)
+    path = ask(displacement, facts, "path", 1)
+    assert path.value == pytest.approx(3.9, rel=0.04)  # 1-s chords cut the corner ...
+    assert 2 * path.facts["relative_error"] >= 3.9 / path.value - 1  # ... within the 2-sigma the margin allows
     rendered = check_all(displacement, facts, CONFIG)
     assert {r.template.split(".")[1] for r in rendered} == {"displacement", "path"}
 

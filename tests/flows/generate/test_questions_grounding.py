@@ -74,3 +74,10 @@ def test_a_region_never_seen_whole_has_no_distance():
     assert all(4 not in query.marks for query, _ in answered(grounding, facts, CONFIG))
     once = region(4, (3, 3), truncated=np.arange(40) == 0)
     assert ask(grounding, clip(*ROW[:3], once), "at_distance", 1, 2, 4, when="start", metres=7.7).value == "<obj_4>"
+
+
+def test_which_object_is_closest_to_another_is_asked_once_when_only_the_camera_moves():
+    still = clip(*ROW, region(5, (-2.5, 1)), camera_velocity=(0.5, 0.0, 0.0))
+    closest = [q for q, _ in answered(grounding, still, CONFIG) if q.kind == "closest_to"]
+    assert closest and {q.param("when") for q in closest} == {"start"}
+    assert any(q.param("when") == "end" for q, _ in answered(grounding, still, CONFIG) if q.kind == "at_distance")

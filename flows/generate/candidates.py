@@ -77,9 +77,34 @@ def generate_candidates(facts: ClipFacts, config: GenerateConfig) -> ClipCandida
                 continue
             rendered = module.render(query, evaluation, rng, config)
             out.candidates.append(Candidate(facts.clip_id, query, evaluation, rendered, facts.clip_seed))
+    merge_repeats(out, config)
     if not out.candidates:
         out.why_empty = why_no_items(facts, out.refused, config)
     return out
+
+
+def merge_repeats(found: ClipCandidates, config: GenerateConfig) -> None:
+    """Drop an item that asks what an earlier one asks at another moment and gets the same answer (the same option,
+    or a number within half an option step): a near-identical item twice. Counted as refused. Motion estimates
+    alone cannot tell: an object turning in place carries an off-axis centre round a circle."""
+    answers: dict[tuple, list] = defaultdict(list)
+    kept = []
+    for candidate in found.candidates:
+        query = candidate.query
+        key = (query.category, query.kind, query.marks, *(p for p in query.params if p[0] != "when"))
+        value = candidate.evaluation.value
+        if any(_same_answer(value, earlier, config.numeric_ratio) for earlier in answers[key]):
+            found.refused[(query.category, "the same answer as at another moment")] += 1
+            continue
+        answers[key].append(value)
+        kept.append(candidate)
+    found.candidates = kept
+
+
+def _same_answer(a, b, numeric_ratio: float) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return a * b > 0 and max(abs(a), abs(b)) / min(abs(a), abs(b)) < np.sqrt(numeric_ratio) or a == b
+    return a == b
 
 
 def why_no_items(facts: ClipFacts, refused: Counter, config: GenerateConfig) -> str:

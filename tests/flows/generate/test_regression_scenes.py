@@ -296,8 +296,9 @@ def test_objects_that_come_into_view_later_are_marked_where_they_appear(tmp_path
 @pytest.mark.slow
 def test_turns_over_90_degrees_are_asked(tmp_path):
     """turning.yaml: the table turns 117 degrees clockwise; with oracle tracks the turn is asked, by direction and
-    by angle, and the quality report counts both items as over 90 degrees. (The person's 175 degrees is refused:
-    every point tracked from the first frame ends on its hidden back, and trackers take points on frame 0 only.)"""
+    by angle, and the quality report counts both items as over 90 degrees. The person's 175 degrees may be asked
+    too, from the fresh points perceive seeds every few frames (those tracked from frame 0 end on its hidden back);
+    whether its answers are right is what the hand-answer test checks."""
     spec = load_scene_spec(Path(__file__).parent / "scenes" / "turning.yaml")
     experts, _, mapping = Scene(spec, tmp_path).facts()
     rotations = [c for c in generate_candidates(experts, CONFIG).candidates if c.category == "R"]
@@ -305,4 +306,4 @@ def test_turns_over_90_degrees_are_asked(tmp_path):
     assert {c.query.kind for c in table} == {"turn", "angle"}
     assert all(c.evaluation.facts["rotation"] == pytest.approx(-117, abs=5) for c in table)
     turns = turns_asked(rotations)
-    assert turns["over_90"] >= 2 and turns["largest_deg"] == pytest.approx(117, abs=5)
+    assert turns["over_90"] >= 2 and turns["largest_deg"] >= 112

@@ -50,5 +50,8 @@ def teacher(config: TeacherTrainConfig):
     from flows.train.teacher import train_teacher
 
     report = train_teacher(config, log=console.print)
+    trivial, untrained = report["held_out_trivial"], report["held_out_before"]
     for name, value in report["held_out"].items():
-        console.print(f"held-out {name}: {value:.4f} (untrained {report['held_out_before'][name]:.4f})")
+        console.print(
+            f"held-out {name}: {value:.4f} (input-blind baseline {trivial[name]:.4f}, untrained {untrained[name]:.4f})"
+        )

@@ -28,6 +28,8 @@ def train_flow(config: TrainConfig) -> dict:
     """
     from flows.train.loop import train
     from flows.train.truth_targets import truth_targets
+    from model.feature_cache import TensorCache
+    from settings import Settings
 
     stage = open_stage()
     logger = get_run_logger()
@@ -43,7 +45,8 @@ def train_flow(config: TrainConfig) -> dict:
     logger.info(
         "training on %d items (%d skipped); evaluation release: %d items", len(examples), len(skipped), len(held)
     )
-    result = train(config, examples, log=logger.info, truth=partial(truth_targets, stage.store))
+    cache = TensorCache(Settings().cache())  # frozen features and teacher outputs, shared with other runs
+    result = train(config, examples, log=logger.info, truth=partial(truth_targets, stage.store), cache=cache)
     summary = {
         **{k: str(v) if k == "checkpoint" else v for k, v in asdict(result).items()},
         "items": len(examples),

@@ -85,8 +85,8 @@ def test_p4d_on_top_of_sft(tmp_path, llm_dir):
 
 
 def test_runs_share_frozen_inputs_through_the_cache(tmp_path, llm_dir):
-    """A second run (another learning rate, as another arm of the experiment) reads every frozen feature and teacher output
-    from the cache, and the cached run's losses are those of a run without a cache."""
+    """A second run (another learning rate, as another arm of the experiment) reads every frozen feature and
+    teacher output from the cache, and the cached run's losses are those of a run without a cache."""
     from model.feature_cache import TensorCache
     from model.teachers.tiny import TinyTeacherConfig, TinyVideoTeacher
 

@@ -39,7 +39,7 @@ def teacher_outputs(teacher, layers: list[int], examples: list[Example], cache: 
 
         def compute(e=e):
             latents = teacher.encode(teacher_frames(e, teacher)[None])
-            signals = teacher.decode(latents[teacher.head_layer])
+            signals = teacher.decode(latents)
             return {f"latent.{i}": latents[i][0] for i in kept} | {f"signal.{k}": v[0] for k, v in signals.items()}
 
         value = cache.get(key, compute)
@@ -56,6 +56,10 @@ def truth_signals(teacher, examples: list[Example], truth, cache: TensorCache) -
     """The scenes' exact signals on the teacher's frames of each example, from `truth(example, picks, size, grid)`."""
     if truth is None:
         raise ValueError("p4d_targets truth needs the synthetic scenes' truth: run through the train flow")
+    if teacher.flow_to != "next":
+        raise ValueError(
+            f"p4d_targets truth gives flow to the next frame; this teacher's flow is to the {teacher.flow_to}"
+        )
     size, grid = teacher.image_size, teacher.grid()[1]
     results = []
     for e in examples:

@@ -101,7 +101,7 @@ def accuracy(out: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> 
 @torch.no_grad()
 def held_out_accuracy(teacher: TinyVideoTeacher, clips: list[Clip]) -> dict[str, float]:
     frames, targets = _batch(clips)
-    return accuracy(teacher.decode(teacher.encode(frames)[teacher.head_layer]), targets)
+    return accuracy(teacher.decode(teacher.encode(frames)), targets)
 
 
 def train_teacher(config: TeacherTrainConfig, log=print) -> dict:

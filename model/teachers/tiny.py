@@ -37,7 +37,7 @@ class TinyVideoTeacher(Teacher):
         super().__init__()
         self.config = config
         self.num_frames, self.image_size = config.num_frames, config.image_size
-        self.latent_dim, self.num_layers, self.head_layer = config.dim, config.layers, config.layers - 1
+        self.latent_dim, self.num_layers, self.head_layers = config.dim, config.layers, (config.layers - 1,)
         side = config.image_size // config.patch
         p2 = config.patch**2
         self.embed = nn.Conv2d(3, config.dim, config.patch, stride=config.patch)
@@ -91,7 +91,7 @@ class TinyVideoTeacher(Teacher):
         return values.reshape(b, t, channels, h * p, w * p)
 
     def decode(self, latents):
-        x = self.norm(latents)
+        x = self.norm(latents[self.head_layers[0]])
         log_depth = self._unpatch(self.heads["depth"](x), 1)[:, :, 0]
         return {
             "depth": log_depth.clamp(-6, 6).exp(),
@@ -102,7 +102,7 @@ class TinyVideoTeacher(Teacher):
 
     def decode_logits(self, latents):
         """Motion before the sigmoid (the teacher's own training uses a logistic loss)."""
-        return self._unpatch(self.heads["motion"](self.norm(latents)), 1)[:, :, 0]
+        return self._unpatch(self.heads["motion"](self.norm(latents[self.head_layers[0]])), 1)[:, :, 0]
 
     def save(self, folder: Path, extra: dict | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,7 @@ def teacher_losses(teacher: TinyVideoTeacher, frames, targets: dict[str, torch.T
 
     Flow's L1 is the mean of its mean over moving pixels and its mean over still ones: most pixels do not move,
     and a plain mean is best served by predicting zero everywhere (what the teacher learnt before this)."""
-    head = teacher.encode(frames)[teacher.head_layer]
+    head = teacher.encode(frames)
     out = teacher.decode(head)
     valid = targets["depth"] > 0
     return {

@@ -12,7 +12,7 @@ def test_tiny_teacher_shapes_and_ranges():
     latents = teacher.encode(torch.rand(2, 4, 3, 32, 32))
     assert sorted(latents) == [0, 1, 2] and latents[2].shape == (2, 4, 4, 4, 16)
     assert teacher.grid() == (4, 4, 4)
-    out = teacher.decode(latents[teacher.head_layer])
+    out = teacher.decode(latents)
     assert out["depth"].shape == (2, 4, 32, 32) and (out["depth"] > 0).all()
     assert out["flow"].shape == (2, 4, 2, 32, 32) and (out["flow"] == 0).all()  # untrained: the no-motion baseline
     assert out["motion"].shape == (2, 4, 32, 32) and ((out["motion"] >= 0) & (out["motion"] <= 1)).all()

@@ -33,6 +33,7 @@ def train(config: TrainConfig):
             f"{result['steps']} steps on {result['items']} items: loss {result['first_loss']:.4f} -> "
             f"{result['last_loss']:.4f}; checkpoint {result['checkpoint']}"
         )
+    console.print(f"recorded as training run {result['training_run_id']} with its checkpoints")
     if result.get("evaluation"):
         from rich.console import Console
 

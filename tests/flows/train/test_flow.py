@@ -88,6 +88,7 @@ def test_r4d_train_runs_evaluates_and_refuses_a_release_sharing_a_video(reviewed
         (run,) = session.scalars(select(TrainingRun)).all()
         (checkpoint,) = session.scalars(select(Checkpoint)).all()
     assert run.status == "done" and run.config["provenance"]["items"] == 9
+    assert f"recorded as training run {run.id}" in done.stdout
     assert run.config["provenance"]["eval_release"]["uri"] == str(release.resolve())
     assert checkpoint.training_run_id == run.id and checkpoint.step == 2
     assert checkpoint.uri == str((tmp_path / "run" / "step-000002").resolve())

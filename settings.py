@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     """R4D_ARTIFACT_URL: a directory or fsspec URL (s3://bucket/prefix ...); default <data_dir>/artifacts."""
     weights_dir: Path | None = None
     """R4D_WEIGHTS_DIR: downloaded model weights, a hub id org/name as org--name; default <data_dir>/weights."""
+    cache_dir: Path | None = None
+    """R4D_CACHE_DIR: frozen features and teacher outputs by content key (model/feature_cache.py), shared by every
+    training run and evaluation; default <data_dir>/cache. Safe to delete."""
     max_frame_side: int = 4096
     """R4D_MAX_FRAME_SIDE: videos with a larger frame are refused at ingest."""
     accept_truncated: bool = False
@@ -57,6 +60,9 @@ class Settings(BaseSettings):
 
     def weights(self) -> Path:
         return self.weights_dir or self.data_dir / "weights"
+
+    def cache(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
 
     def token(self) -> str:
         if self.ls_token is None:

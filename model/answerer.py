@@ -8,19 +8,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.processor import RGPTProcessor, frames_tensor, sample_indices
+from model.feature_cache import TensorCache, frame_features, module_digest
+from model.processor import RGPTProcessor, sample_indices
 from model.rgpt import load_student
 
 
 class RGPTAnswerer:
-    """Loads a checkpoint folder (a training `step-N` or a checkpoint release: same files) once, answers many."""
+    """Loads a checkpoint folder (a training `step-N` or a checkpoint release: same files) once, answers many; the
+    frozen encoder's features come from `cache` when this encoder has seen the frames before."""
 
-    def __init__(self, weights: str | Path, num_frames: int | None = None, max_new_tokens: int = 8):
+    def __init__(
+        self,
+        weights: str | Path,
+        num_frames: int | None = None,
+        max_new_tokens: int = 8,
+        cache: TensorCache | None = None,
+    ):
         import json
 
         folder = Path(weights)
         self.student, self.tokenizer, _ = load_student(folder)
         self.student.eval()
+        self.cache = cache or TensorCache(None)
+        self.vision_digest = module_digest(self.student.vision)
         trained = folder / "train_config.json"
         saved = json.loads(trained.read_text()).get("num_frames") if trained.is_file() else None
         self.num_frames = num_frames or saved or 8
@@ -41,7 +51,7 @@ class RGPTAnswerer:
 
             som_image = cv2.resize(som_image, (chosen[0].shape[1], chosen[0].shape[0]), interpolation=cv2.INTER_AREA)
         times = torch.tensor(np.asarray(timestamps, dtype=np.float64)[picks] - timestamps[0], dtype=torch.float32)
-        features = self.student.encode_frames(frames_tensor(chosen, som_image)[None])
+        features = frame_features(self.student, chosen, som_image, self.cache, self.vision_digest)[None]
         encoded = self.processor.encode(prompt)
         ids = self.student.generate(
             features,

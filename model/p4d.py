@@ -96,19 +96,20 @@ class P4D(nn.Module):
     def __init__(self, config: P4DConfig, llm_hidden: int, teacher):
         super().__init__()
         self.config = config
-        self.layers = list(config.teacher_layers if config.teacher_layers is not None else [teacher.head_layer])
+        self.layers = list(config.teacher_layers if config.teacher_layers is not None else teacher.head_layers)
         bad = [i for i in self.layers if not 0 <= i < teacher.num_layers]
         if bad:
             raise ValueError(f"teacher_layers {bad} outside the teacher's {teacher.num_layers} layers")
-        if config.explicit_weight and teacher.head_layer not in self.layers:
+        missing = [i for i in teacher.head_layers if i not in self.layers]
+        if config.explicit_weight and missing:
             raise ValueError(
-                f"explicit distillation decodes layer {teacher.head_layer} (the teacher's head layer): "
-                f"add it to teacher_layers {self.layers} or set explicit_weight 0"
+                f"explicit distillation decodes layers {list(teacher.head_layers)} (those the teacher's heads read): "
+                f"add {missing} to teacher_layers {self.layers} or set explicit_weight 0"
             )
         unknown = set(config.signal_weights) - set(SIGNALS)
         if unknown:
             raise ValueError(f"unknown signals {sorted(unknown)} in signal_weights: use {SIGNALS}")
-        self.latent_dim, self.head_layer = teacher.latent_dim, teacher.head_layer
+        self.latent_dim, self.head_layers = teacher.latent_dim, list(teacher.head_layers)
         self.decoder = LatentDecoder(llm_hidden, config.decoder_hidden, teacher.latent_dim * len(self.layers))
 
     def forward(self, visual_hidden, teacher_latents: dict[int, torch.Tensor], teacher_outputs, heads) -> P4DLosses:
@@ -126,7 +127,7 @@ class P4D(nn.Module):
         signals = {}
         explicit = latent.new_zeros(())
         if self.config.explicit_weight:
-            decoded = heads(per_layer[self.layers.index(self.head_layer)])
+            decoded = heads({i: per_layer[self.layers.index(i)] for i in self.head_layers})
             for name, weight in self.config.signal_weights.items():
                 if not weight:
                     continue

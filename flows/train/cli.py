@@ -33,6 +33,7 @@ def train(config: TrainConfig):
             f"{result['steps']} steps on {result['items']} items: loss {result['first_loss']:.4f} -> "
             f"{result['last_loss']:.4f}; checkpoint {result['checkpoint']}"
         )
+    console.print(f"recorded as training run {result['training_run_id']} with its checkpoints")
     if result.get("evaluation"):
         from rich.console import Console
 
@@ -50,5 +51,8 @@ def teacher(config: TeacherTrainConfig):
     from flows.train.teacher import train_teacher
 
     report = train_teacher(config, log=console.print)
+    trivial, untrained = report["held_out_trivial"], report["held_out_before"]
     for name, value in report["held_out"].items():
-        console.print(f"held-out {name}: {value:.4f} (untrained {report['held_out_before'][name]:.4f})")
+        console.print(
+            f"held-out {name}: {value:.4f} (input-blind baseline {trivial[name]:.4f}, untrained {untrained[name]:.4f})"
+        )

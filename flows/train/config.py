@@ -75,9 +75,9 @@ class TrainConfig(BaseModel, extra="forbid"):
 
 class TeacherTrainConfig(BaseModel, extra="forbid"):
     out_dir: Path = Field(Path("r4d-data/teacher"), description="Folder the trained teacher is written to.")
-    scenes: int = Field(32, ge=1, description="Synthetic training scenes.")
+    scenes: int = Field(64, ge=1, description="Synthetic training scenes.")
     held_out: int = Field(8, ge=1, description="Held-out synthetic scenes the accuracy is reported on.")
-    steps: int = Field(300, ge=1, description="Optimiser steps.")
+    steps: int = Field(600, ge=1, description="Optimiser steps.")
     batch_size: int = Field(4, ge=1, description="Clips per step.")
     lr: float = Field(1e-3, gt=0, description="AdamW learning rate (cosine decay).")
     seed: int = Field(0, description="Seed of the first training scene and of the initial weights.")
@@ -86,3 +86,26 @@ class TeacherTrainConfig(BaseModel, extra="forbid"):
     patch: int = Field(8, ge=2, description="Token side in pixels.")
     dim: int = Field(64, ge=8, description="Latent width.")
     layers: int = Field(4, ge=1, description="Transformer layers (each one's output is a distillable latent).")
+    clip_seconds: float = Field(
+        3.9,
+        gt=0,
+        description="Time from the first to the last frame of a training clip: the span of the frames the teacher "
+        "sees in P4D (the pipeline's clips: 40 frames at 10 fps), so flow between its frames is as large as there.",
+    )
+    aspect: float = Field(
+        4 / 3,
+        gt=0,
+        description="Width / height of the rendered scenes, squashed to a square as the pipeline's 320x240 clips "
+        "are for the teacher.",
+    )
+    flow_weight: float = Field(
+        1.0, ge=0, description="Weight of the flow loss (moving and still pixels weighed equally within it)."
+    )
+
+    @model_validator(mode="after")
+    def _renderable(self) -> TeacherTrainConfig:
+        if self.image_size / self.aspect < 32:
+            raise ValueError(f"image_size {self.image_size} / aspect {self.aspect:.3g} is under the 32 px scenes need")
+        if self.image_size % self.patch:
+            raise ValueError(f"image_size {self.image_size} is not a multiple of patch {self.patch}")
+        return self

@@ -1,5 +1,6 @@
-"""The `train` Prefect flow: load items and the evaluation release, prove them disjoint, run the plain loop, then
-score the last checkpoint on the release through the `evaluate` flow (model `4d-rgpt`)."""
+"""The `train` Prefect flow: load items and the evaluation release, prove them disjoint, run the plain loop (its run
+and checkpoints recorded in the database with their provenance), then score the last checkpoint on the release
+through the `evaluate` flow (model `4d-rgpt`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ def train_flow(config: TrainConfig) -> dict:
         config: Student, data, optimiser, P4D and checkpoint settings.
     """
     from flows.train.loop import train
+    from flows.train.records import finish_run, record_checkpoints, start_run
     from flows.train.truth_targets import truth_targets
+    from model.feature_cache import TensorCache
+    from settings import Settings
 
     stage = open_stage()
     logger = get_run_logger()
@@ -43,12 +47,21 @@ def train_flow(config: TrainConfig) -> dict:
     logger.info(
         "training on %d items (%d skipped); evaluation release: %d items", len(examples), len(skipped), len(held)
     )
-    result = train(config, examples, log=logger.info, truth=partial(truth_targets, stage.store))
+    cache = TensorCache(Settings().cache())  # frozen features and teacher outputs, shared with other runs
+    run_id = start_run(stage.database_url, config, examples)
+    try:
+        result = train(config, examples, log=logger.info, truth=partial(truth_targets, stage.store), cache=cache)
+    except BaseException as error:
+        finish_run(stage.database_url, run_id, error)
+        raise
+    record_checkpoints(stage.database_url, run_id, Path(config.out_dir))
+    finish_run(stage.database_url, run_id)
     summary = {
         **{k: str(v) if k == "checkpoint" else v for k, v in asdict(result).items()},
         "items": len(examples),
         "skipped": len(skipped),
         "eval_items": len(held),
+        "training_run_id": run_id,
     }
     if config.eval_release is not None:
         summary["evaluation"] = evaluate_checkpoint(config, result.checkpoint)

@@ -1,11 +1,12 @@
 """The training loop of 4D-RGPT, free of Prefect: read it top to bottom.
 
 SFT on the answer letter, plus P4D when asked (its explicit targets the teacher's outputs, or the synthetic
-scenes' exact signals). Frozen parts run once per example before the loop (the vision
-encoder's features, the teacher's latents and decoded signals), so each step costs only projector + LLM (+ the
-P4D decoder and the teacher's frozen heads). Batches depend only on (seed, step), and checkpoints hold weights,
-optimiser, scheduler and random state, so a run killed and resumed takes exactly the steps it would have taken.
-Under torchrun every process takes its share of each batch and gradients are averaged (gloo on CPU, NCCL on GPUs).
+scenes' exact signals). Frozen parts run once per example before the loop (the vision encoder's features, the
+teacher's latents and decoded signals; flows/train/frozen.py, kept in a cache that other runs share), so each step
+costs only projector + LLM (+ the P4D decoder and the teacher's frozen heads). Batches depend only on (seed, step),
+and checkpoints hold weights, optimiser, scheduler and random state, so a run killed and resumed takes exactly the
+steps it would have taken. Under torchrun every process takes its share of each batch and gradients are averaged
+(gloo on CPU, NCCL on GPUs); the process group this module opens is closed on every way out, `--steps 0` included.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 from flows.train.config import TrainConfig
 from flows.train.data import Example
+from flows.train.frozen import student_features, teacher_outputs, truth_signals
+from model.feature_cache import TensorCache
 from model.p4d import P4D, P4DConfig
-from model.processor import RGPTProcessor, frames_tensor, sample_indices
+from model.processor import RGPTProcessor
 from model.rgpt import RGPTConfig, build_student, load_student, save_student
 from model.teachers import load_teacher
 
@@ -69,28 +71,23 @@ def batch_indices(seed: int, step: int, count: int, batch_size: int) -> list[int
     return torch.randint(count, (batch_size,), generator=generator).tolist()
 
 
-def teacher_frames(example: Example, teacher) -> torch.Tensor:
-    picks = sample_indices(len(example.frames), teacher.num_frames)
-    frames = frames_tensor(example.frames[picks])
-    return F.interpolate(frames, size=(teacher.image_size,) * 2, mode="bilinear", align_corners=False)
-
-
-def explicit_targets(example: Example, latents: dict, teacher, config: TrainConfig, truth) -> dict:
-    """What L_ED matches for one clip: the teacher's decoded outputs, or (`p4d_targets` truth) the exact signals
-    from `truth(example, picks, size, grid)` on the teacher's frames."""
-    if config.p4d_targets == "teacher":
-        return {k: v[0] for k, v in teacher.decode(latents[teacher.head_layer]).items()}
-    if truth is None:
-        raise ValueError("p4d_targets truth needs the synthetic scenes' truth: run through the train flow")
-    picks = sample_indices(len(example.frames), teacher.num_frames)
-    return truth(example, picks, teacher.image_size, teacher.grid()[1])
-
-
-def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -> TrainResult:
+def train(
+    config: TrainConfig, examples: list[Example], log=print, truth=None, cache: TensorCache | None = None
+) -> TrainResult:
+    """`cache` keeps the frozen inputs for other runs (None: computed here and dropped)."""
     # -- processes: one, or several under torchrun (RANK / WORLD_SIZE set) ------------------------------------
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed and not dist.is_initialized():
+    opened = distributed and not dist.is_initialized()
+    if opened:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        return _train(config, examples, log, truth, cache, distributed)
+    finally:
+        if opened:
+            dist.destroy_process_group()
+
+
+def _train(config, examples, log, truth, cache, distributed: bool) -> TrainResult:
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} must divide among {world} processes")
@@ -111,21 +108,28 @@ def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -
 
     if config.steps == 0:  # the untrained student, the zero-shot baseline: nothing to compute
         out = Path(config.out_dir)
-        checkpoint = (
-            save_training_state(out, 0, config, student, tokenizer, p4d, optimiser, schedule) if rank == 0 else None
-        )
-        return TrainResult(checkpoint=checkpoint, steps=0, first_loss=None, last_loss=None)
+        if rank == 0:
+            save_training_state(out, 0, config, student, tokenizer, p4d, optimiser, schedule)
+        if distributed:
+            dist.barrier()  # every process returns the checkpoint once it exists
+        return TrainResult(checkpoint=checkpoint_folder(out, 0), steps=0, first_loss=None, last_loss=None)
 
-    # -- what never changes, computed once: frozen features, teacher latents and signals, token ids ------------
+    # -- what never changes, computed once (and shared with other runs through the cache): frozen features,
+    # teacher latents and signals (or the scenes' exact signals), token ids ---------------------------------------
+    cache = cache or TensorCache(None)
     with torch.no_grad():
-        features = [student.encode_frames(frames_tensor(e.frames, e.som_image)[None])[0] for e in examples]
+        features = student_features(student, examples, cache)
         encoded = [processor.encode(e.prompt, e.answer) for e in examples]
         targets = []
         if teacher is not None:
-            for e in examples:
-                latents = teacher.encode(teacher_frames(e, teacher)[None])
-                wanted = {i: latents[i][0] for i in p4d.layers}
-                targets.append((wanted, explicit_targets(e, latents, teacher, config, truth)))
+            outputs = teacher_outputs(teacher, p4d.layers, examples, cache)
+            if config.p4d_targets == "truth":
+                outputs = [
+                    (latents, exact)
+                    for (latents, _), exact in zip(outputs, truth_signals(teacher, examples, truth, cache), strict=True)
+                ]
+            targets = outputs
+    log(f"frozen inputs of {len(examples)} examples: {cache.hits} from the cache, {cache.misses} computed")
 
     # -- resume from the latest checkpoint ----------------------------------------------------------------------
     out = Path(config.out_dir)
@@ -175,8 +179,6 @@ def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -
                 dist.barrier()
     if rank == 0 and history:
         plot_losses(history, out / "loss.png")
-    if distributed:
-        dist.destroy_process_group()
     return TrainResult(
         checkpoint=checkpoint,
         steps=config.steps,
@@ -188,10 +190,14 @@ def train(config: TrainConfig, examples: list[Example], log=print, truth=None) -
 # Checkpoints: weights in safetensors (model/rgpt.py), optimiser/scheduler/random state beside them -----------
 
 
+def checkpoint_folder(out: Path, step: int) -> Path:
+    return out / f"step-{step:06d}"
+
+
 def save_training_state(out: Path, step: int, config, student, tokenizer, p4d, optimiser, schedule) -> Path:
     """Write `out/step-N` atomically (temporary folder, then rename) and point `out/latest` at it."""
-    name = f"step-{step:06d}"
-    final, scratch = out / name, out / f".{name}.tmp"
+    final = checkpoint_folder(out, step)
+    name, scratch = final.name, out / f".{final.name}.tmp"
     if final.exists():
         return final
     save_student(student, tokenizer, scratch, {"p4d": p4d} if p4d is not None else None)

@@ -1,10 +1,12 @@
 """The teacher interface P4D needs, whatever the 4D expert behind it.
 
 `encode` gives latents per layer on the teacher's token grid (B, T, h, w, D); `decode` runs the teacher's own
-frozen heads on latents (the teacher's, or the student's predictions of them, gradients flowing through) and
-gives the 4D signals at the input resolution:
+frozen heads on the latents of the layers they read (`head_layers`: the tiny teacher's last layer, L4P's four DPT
+hooks), the teacher's or the student's predictions of them with gradients flowing through, and gives the 4D
+signals at the input resolution:
     depth  (B, T, H, W)     metres, > 0
-    flow   (B, T, 2, H, W)  pixels to the next frame (the last frame: zero)
+    flow   (B, T, 2, H, W)  pixels to the next frame (the last frame: zero); `flow_to` "previous" for a teacher
+                            that gives flow to the previous frame (L4P)
     motion (B, T, H, W)     probability that the pixel moves in the world
     camray (B, T, 6, h, w)  per-token Plücker ray of the camera (direction, moment)
 """
@@ -27,7 +29,8 @@ class TeacherUnavailable(RuntimeError):
 class Teacher(nn.Module, ABC):
     latent_dim: int
     num_layers: int
-    head_layer: int  # the layer whose latents the heads decode
+    head_layers: tuple[int, ...]  # the layers whose latents the heads decode
+    flow_to: str = "next"
     num_frames: int
     image_size: int
 
@@ -41,7 +44,7 @@ class Teacher(nn.Module, ABC):
 
     @abstractmethod
     def decode(self, latents: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Latents of `head_layer` (B, T, h, w, D) -> the 4D signals (see the module docstring)."""
+        """{layer: (B, T, h, w, D)} for every layer of `head_layers` -> the 4D signals (module docstring)."""
 
 
 def load_teacher(name: str, weights: str | Path | None = None) -> Teacher:
@@ -53,9 +56,9 @@ def load_teacher(name: str, weights: str | Path | None = None) -> Teacher:
             raise TeacherUnavailable("the tiny teacher needs --teacher-weights: the folder `r4d train teacher` wrote")
         teacher = TinyVideoTeacher.load(Path(weights))
     elif name == "l4p":
-        from model.teachers.l4p import L4PTeacher
+        from model.teachers.l4p import load_l4p
 
-        teacher = L4PTeacher(weights)
+        teacher = load_l4p(weights)
     else:
         raise TeacherUnavailable(f"unknown teacher {name!r}: choose tiny or l4p")
     return teacher.eval().requires_grad_(False)

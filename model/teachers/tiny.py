@@ -19,6 +19,8 @@ from torch import nn
 
 from model.teachers.base import Teacher
 
+MOVING_PX = 0.5  # a pixel whose true flow is longer than this counts as moving in the flow loss and report
+
 
 @dataclass
 class TinyTeacherConfig:
@@ -35,7 +37,7 @@ class TinyVideoTeacher(Teacher):
         super().__init__()
         self.config = config
         self.num_frames, self.image_size = config.num_frames, config.image_size
-        self.latent_dim, self.num_layers, self.head_layer = config.dim, config.layers, config.layers - 1
+        self.latent_dim, self.num_layers, self.head_layers = config.dim, config.layers, (config.layers - 1,)
         side = config.image_size // config.patch
         p2 = config.patch**2
         self.embed = nn.Conv2d(3, config.dim, config.patch, stride=config.patch)
@@ -89,7 +91,7 @@ class TinyVideoTeacher(Teacher):
         return values.reshape(b, t, channels, h * p, w * p)
 
     def decode(self, latents):
-        x = self.norm(latents)
+        x = self.norm(latents[self.head_layers[0]])
         log_depth = self._unpatch(self.heads["depth"](x), 1)[:, :, 0]
         return {
             "depth": log_depth.clamp(-6, 6).exp(),
@@ -100,7 +102,7 @@ class TinyVideoTeacher(Teacher):
 
     def decode_logits(self, latents):
         """Motion before the sigmoid (the teacher's own training uses a logistic loss)."""
-        return self._unpatch(self.heads["motion"](self.norm(latents)), 1)[:, :, 0]
+        return self._unpatch(self.heads["motion"](self.norm(latents[self.head_layers[0]])), 1)[:, :, 0]
 
     def save(self, folder: Path, extra: dict | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -119,13 +121,24 @@ class TinyVideoTeacher(Teacher):
 
 
 def teacher_losses(teacher: TinyVideoTeacher, frames, targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Supervised losses against exact truth: L1 on log depth, L1 on flow, logistic on motion, L1 on rays."""
-    head = teacher.encode(frames)[teacher.head_layer]
+    """Supervised losses against exact truth: L1 on log depth, L1 on flow, logistic on motion, L1 on rays.
+
+    Flow's L1 is the mean of its mean over moving pixels and its mean over still ones: most pixels do not move,
+    and a plain mean is best served by predicting zero everywhere (what the teacher learnt before this)."""
+    head = teacher.encode(frames)
     out = teacher.decode(head)
     valid = targets["depth"] > 0
     return {
         "depth": (out["depth"].log() - targets["depth"].clamp_min(1e-3).log()).abs()[valid].mean(),
-        "flow": (out["flow"] - targets["flow"]).abs().mean(),
+        "flow": balanced_l1(out["flow"], targets["flow"]),
         "motion": F.binary_cross_entropy_with_logits(teacher.decode_logits(head), targets["motion"]),
         "camray": (out["camray"] - targets["camray"]).abs().mean(),
     }
+
+
+def balanced_l1(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """(B, T, 2, H, W) flows: L1 averaged over moving and over still pixels separately, then the two averaged."""
+    error = (pred - true).abs().sum(dim=2)
+    moving = true.norm(dim=2) > MOVING_PX
+    parts = [error[m].mean() for m in (moving, ~moving) if m.any()]
+    return torch.stack(parts).mean()

@@ -59,11 +59,11 @@ def test_total_is_a_latent_plus_b_explicit_with_signal_weights(teacher):
     hidden = torch.rand(2, 3, 2, 2, 12, requires_grad=True)
     frames = torch.rand(2, 4, 3, 16, 16)
     latents = teacher.encode(frames)
-    outputs = teacher.decode(latents[1])
+    outputs = teacher.decode(latents)
     losses = p4d(hidden, latents, outputs, teacher.decode)
     predicted = p4d.decoder(resample_tokens(hidden, (4, 2, 2), "trilinear")).split(8, dim=-1)
     latent = (torch.mean((predicted[0] - latents[0]) ** 2) + torch.mean((predicted[1] - latents[1]) ** 2)) / 2
-    decoded = teacher.decode(predicted[1])
+    decoded = teacher.decode({1: predicted[1]})
     depth = torch.mean((decoded["depth"].log() - outputs["depth"].log()) ** 2)
     flow = torch.mean((decoded["flow"] - outputs["flow"]) ** 2)
     assert losses.latent.item() == pytest.approx(latent.item(), rel=1e-5)
@@ -87,12 +87,12 @@ def test_perfect_prediction_costs_nothing(teacher):
                 layer.bias.zero_()
         p4d.decoder.net[-1].bias.copy_(latents[1][0, 0, 0, 0])
     constant = {1: latents[1][0, 0, 0, 0].expand_as(latents[1])}
-    losses = p4d(torch.rand(1, 2, 2, 2, 4), constant, teacher.decode(constant[1]), teacher.decode)
+    losses = p4d(torch.rand(1, 2, 2, 2, 4), constant, teacher.decode(constant), teacher.decode)
     assert losses.total.item() == pytest.approx(0.0, abs=1e-6)
 
 
-def test_explicit_distillation_needs_the_head_layer(teacher):
-    with pytest.raises(ValueError, match="head layer"):
+def test_explicit_distillation_needs_the_head_layers(teacher):
+    with pytest.raises(ValueError, match=r"decodes layers \[1\].*add \[1\]"):
         P4D(P4DConfig(teacher_layers=[0]), llm_hidden=4, teacher=teacher)
     with pytest.raises(ValueError, match="outside"):
         P4D(P4DConfig(teacher_layers=[5]), llm_hidden=4, teacher=teacher)
@@ -105,7 +105,7 @@ def test_exact_depth_targets_leave_the_sky_out(teacher):
     hidden = torch.rand(1, 2, 2, 2, 4)
     latents = {1: teacher.encode(torch.rand(1, 4, 3, 16, 16))[1]}
     with torch.no_grad():
-        predicted = teacher.decode(p4d.decoder(resample_tokens(hidden, (4, 2, 2), "trilinear")))["depth"]
+        predicted = teacher.decode({1: p4d.decoder(resample_tokens(hidden, (4, 2, 2), "trilinear"))})["depth"]
     target = predicted.clone()
     valid = torch.zeros_like(target, dtype=torch.bool)
     valid[..., :8, :] = True  # the lower half is sky: depth 0, wildly off

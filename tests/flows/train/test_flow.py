@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 import db
+from db.models import Checkpoint, TrainingRun
 from flows.artifacts import ArtifactStore
 from flows.cli import app
 from flows.release.export import export_release
@@ -55,7 +57,7 @@ def test_examples_from_items_and_from_a_release(reviewed):
 @pytest.mark.slow
 def test_r4d_train_runs_evaluates_and_refuses_a_release_sharing_a_video(reviewed, tmp_path):
     """Through the real command in its own process (a temporary Prefect server of its own), from a config file."""
-    _, _, release = reviewed
+    url, _, release = reviewed
     settings = {
         "student_overrides": {
             "llm": str(save_tiny_llm(tmp_path / "llm")),
@@ -81,6 +83,15 @@ def test_r4d_train_runs_evaluates_and_refuses_a_release_sharing_a_video(reviewed
     assert "4d-rgpt" in done.stdout and "Dynamic" in done.stdout and "blind" in done.stdout
     scores = json.loads((tmp_path / "run" / "evaluation.json").read_text())
     assert scores["benchmark"].endswith("1.0.0") and set(scores) >= {"Avg", "Static", "Dynamic", "VG", "DP"}
+    # the run (only the one that trained: the refused one never started) and its checkpoint, in the database
+    with db.session_scope(url) as session:
+        (run,) = session.scalars(select(TrainingRun)).all()
+        (checkpoint,) = session.scalars(select(Checkpoint)).all()
+    assert run.status == "done" and run.config["provenance"]["items"] == 9
+    assert f"recorded as training run {run.id}" in done.stdout
+    assert run.config["provenance"]["eval_release"]["uri"] == str(release.resolve())
+    assert checkpoint.training_run_id == run.id and checkpoint.step == 2
+    assert checkpoint.uri == str((tmp_path / "run" / "step-000002").resolve())
 
 
 def test_train_options_are_checked_before_any_work():

@@ -81,20 +81,19 @@ def test_running_cluster_workers_load_each_model_once(prefect_harness, r4d_env, 
 
     # the workers reuse freed memory (Dask's MALLOC_TRIM_THRESHOLD_ alone made each tensor a fresh mmap): 100
     # buffers of 4 MiB, each written, cost far fewer page faults than the 100 x 1,024 pages of fresh mappings
+    def page_faults_of_reused_buffers() -> int:  # nested: sent by value, workers need not import the tests
+        import resource
+
+        import numpy as np
+
+        np.ones(2**22, np.uint8)  # the heap has grown once
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(100):
+            np.ones(2**22, np.uint8)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
     faults = client.run(page_faults_of_reused_buffers)
     assert all(count < 10 * 1024 for count in faults.values()), faults
-
-
-def page_faults_of_reused_buffers() -> int:
-    import resource
-
-    import numpy as np
-
-    np.ones(2**22, np.uint8)  # the heap has grown once
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(100):
-        np.ones(2**22, np.uint8)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
 
 @pytest.mark.slow

@@ -57,17 +57,23 @@ def pipeline(
     config, stage = generate_config or GenerateConfig(), open_stage()
     runs, prepared = Counter({"done": 0, "skipped": 0, "failed": 0}), {}
 
-    def perceive_and_prepare(video_id: int) -> None:
-        clip_ids = done_clips(stage, [video_id])  # none when the video failed
+    def perceive_and_prepare(video_ids: list[int]) -> None:
+        clip_ids = done_clips(stage, video_ids)  # none of a failed video
         runs.update(perceive_clips(clip_ids))
         if asks:
             prepared.update({c: prepare_clip(c, selection, config) for c in clip_ids})
 
+    # a Dask cluster runs many clips at once: it gets them all together, after ingest, instead of video by video
+    stream = choice.cluster is None
     sources = len(paths or []) + len(specs)
-    with expert_session(choice) as perceive_clips, Background("perceive and prepare videos", sources) as later:
-        video_ids = ingest_sources(
-            paths, specs, sampling, then=lambda video_id: later.submit(perceive_and_prepare, video_id)
-        )
+    with (
+        expert_session(choice) as perceive_clips,
+        Background("perceive and prepare videos", sources if stream else 1) as later,
+    ):
+        then = (lambda video_id: later.submit(perceive_and_prepare, [video_id])) if stream else None
+        video_ids = ingest_sources(paths, specs, sampling, then=then)
+        if not stream:
+            later.submit(perceive_and_prepare, video_ids)
     with db.session_scope(stage.database_url) as session:
         ok = [v for v in video_ids if session.get(Video, v).status == Status.DONE]
     result = {"videos": len(video_ids), "videos_ok": len(ok), "expert_runs": dict(runs)}

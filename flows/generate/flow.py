@@ -66,7 +66,8 @@ def prepare_clip(clip_id: int, selection: Backends, config: GenerateConfig) -> P
 @task(cache_policy=NONE, task_run_name="review media of clip {clip_id}")
 def clip_media(clip_id: int, evidence: ClipEvidence) -> dict | None:
     """The clip's SoM image, marked and unmarked review clips: those of its stored items from the same
-    segmentation, else made now; None while another process makes them (its items' storing then finds them)."""
+    segmentation, else made now; None while another process makes them (storing the items then re-uses that
+    process's media once its items are stored, or makes them)."""
     stage = open_stage()
     if media := stored_media(stage, evidence):
         return media

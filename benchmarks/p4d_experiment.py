@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -137,6 +138,15 @@ def run_arm(name: str, out: Path, release: Path, teacher: Path, size: dict, lr: 
     return train_flow(TrainConfig(**fields))
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children: unlike wall time, what a phase costs however
+    busy the machine is (on 2 idle cores the wall time is between half of it and all of it)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+
+
 def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # as `r4d` does (flows/cli.py)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -152,24 +162,24 @@ def main() -> None:
     args = parser.parse_args()
     size = SIZES["small" if args.small else "default"]
     out = args.out.resolve() / ("small" if args.small else "default")
-    timings = {}
+    timings, cpu = {}, {}
 
-    tick = time.perf_counter()
+    tick, cpu_tick = time.perf_counter(), cpu_seconds()
     train_counts = synthetic_items(out / "train-data", size["train_scenes"], 0, size["frames"])
     eval_counts = synthetic_items(out / "benchmark-data", size["eval_scenes"], EVAL_SEED, size["frames"])
     release = held_out_release(out / "benchmark-data", size)
-    timings["data"] = time.perf_counter() - tick
+    timings["data"], cpu["data"] = time.perf_counter() - tick, cpu_seconds() - cpu_tick
 
-    tick = time.perf_counter()
+    tick, cpu_tick = time.perf_counter(), cpu_seconds()
     teacher_report = tiny_teacher(out / "teacher", size)
-    timings["teacher"] = time.perf_counter() - tick
+    timings["teacher"], cpu["teacher"] = time.perf_counter() - tick, cpu_seconds() - cpu_tick
 
     use_data_dir(out / "train-data")
     rows, blind, chance, items = [], None, None, None
     for name in args.arm or list(ARMS):
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), cpu_seconds()
         result = run_arm(name, out, release, out / "teacher", size, args.lr, args.seed)
-        timings[name] = time.perf_counter() - tick
+        timings[name], cpu[name] = time.perf_counter() - tick, cpu_seconds() - cpu_tick
         evaluation = result["evaluation"]
         student, *others = evaluation["rows"]
         rows.append({**student, "model": name, "training_items": result["items"]})
@@ -190,7 +200,10 @@ def main() -> None:
     for name in ("held_out", "held_out_trivial"):
         values = {k: round(v, 3) for k, v in teacher_report.get(name, {}).items()}
         print(f"teacher {name.replace('_', ' ')}: {json.dumps(values)}")
-    print("wall seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
+    for label, seconds in (("wall", timings), ("CPU", cpu)):
+        print(f"{label} seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()), end="")
+        print(f"; total {sum(seconds.values()):.0f}")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     keep = ("model", "columns", "intervals", "items", "unparsed", "failed", "weights")
     summary = {
         "size": size,
@@ -202,6 +215,7 @@ def main() -> None:
         "teacher_held_out": teacher_report["held_out"],
         "teacher_held_out_trivial": teacher_report.get("held_out_trivial"),
         "seconds": timings,
+        "cpu_seconds": cpu,
     }
     (out / "table.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     print(f"table -> {out / 'table.json'}")

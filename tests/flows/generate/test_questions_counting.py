@@ -44,7 +44,7 @@ def test_which_region_comes_into_view_or_none_of_them():
 def test_the_listings_with_and_without_the_late_region_look_alike():
     """Over many clips (seeds), the region that enters is listed with the highest region in view from the start
     and one other, or three regions in view from the start (the highest among them) are listed instead, in about
-    half the questions each."""
+    a third of the questions (`NONE_SHARE`)."""
     answers = []
     for seed in range(40):
         for query, evaluation in answered(counting, clip(*regions()), CONFIG.model_copy(update={"seed": seed})):
@@ -52,7 +52,7 @@ def test_the_listings_with_and_without_the_late_region_look_alike():
                 assert len(query.marks) == CONFIG.num_options - 1 and 4 in query.marks
                 assert (evaluation.value == "<obj_5>") == (5 in query.marks)
                 answers.append(evaluation.value)
-    assert len(answers) == 40 and 10 <= answers.count(counting.NONE) <= 30
+    assert len(answers) == 40 and 6 <= answers.count(counting.NONE) <= 22
 
 
 def test_a_region_partly_in_view_at_the_start_or_coming_back_is_not_clearly_in_view_from_the_start():

@@ -16,6 +16,7 @@ import pytest
 from flows.generate.candidates import generate_candidates
 from flows.generate.config import GenerateConfig
 from flows.generate.quality import turns_asked
+from flows.generate.questions import counting
 from flows.generate.questions.base import pick
 from flows.generate.questions.false_premise import FALSE_PREMISE
 from flows.generate.questions.grounding import ABOUT, NONE
@@ -211,6 +212,9 @@ def expected(hand: Hand, objects: dict[int, ObjectSpec], query) -> float | str |
         return str(sum(hand.frames(o)[-1] < len(hand.t) - 1 for o in objs))
     if kind == "entering":
         return str(sum(hand.frames(o)[0] > 0 for o in objs))
+    if kind == "enters":
+        late = [token[m] for m, o in zip(query.marks, objs, strict=True) if hand.frames(o)[0] > 0]
+        return late[0] if len(late) == 1 else counting.NONE
     if kind == "moves":
         label, _, _, _ = motion(objs[0])
         return mean_speed(objs[0]) if label == params["claim"] else FALSE_PREMISE
@@ -291,6 +295,13 @@ def test_objects_that_come_into_view_later_are_marked_where_they_appear(tmp_path
     counted = [c for c in generate_candidates(experts, CONFIG).candidates if c.query.kind == "entering"]
     assert counted and all(set(late) <= set(c.query.marks) for c in counted)
     assert all(c.options[c.answer_index] == str(len(entering)) for c in counted)
+    # "which of ... comes into view": one question per late region, listing it or only regions in view from the
+    # start (the highest of those in both), answered by the late region listed or "None of them"
+    which = [c for c in generate_candidates(experts, CONFIG).candidates if c.query.kind == "enters"]
+    assert len(which) == len(late) and all(max(first) in c.query.marks for c in which)
+    for c in which:
+        listed = [m for m in c.query.marks if m in late]
+        assert c.options[c.answer_index] == (f"<obj_{listed[0]}>" if listed else "None of them"), c.query
 
 
 @pytest.mark.slow

@@ -221,9 +221,25 @@ def worker_cpu() -> float:
     return time.process_time()
 
 
+def orchestrator_cpu(workers: set[int]) -> dict[int, float]:
+    """CPU seconds so far of every process of the orchestration, by pid: this one (the flow), Prefect's server it
+    started, the Dask scheduler and nannies; all of this process's tree but the workers that run the tasks."""
+    import psutil
+
+    me = psutil.Process()
+    cpu = {}
+    for process in [me, *me.children(recursive=True)]:
+        if process.pid not in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                cpu[process.pid] = times.user + times.system
+    return cpu
+
+
 def measure(client, weights: Path, database_url: str) -> dict[str, float]:
     """One perceive run on the cluster: wall, seconds inside expert runs (ExpertRun started..finished), the span
-    from the first run's start to the last run's end, the workers' CPU seconds, and the clips."""
+    from the first run's start to the last run's end, the workers' and the orchestration's CPU seconds (see
+    orchestrator_cpu), and the clips."""
     from sqlalchemy import select
 
     import db
@@ -231,16 +247,19 @@ def measure(client, weights: Path, database_url: str) -> dict[str, float]:
     from flows.perceive.flow import perceive
 
     cpu = client.run(worker_cpu)
+    workers = set(client.run(os.getpid).values())
+    orchestration = orchestrator_cpu(workers)
     started = time.perf_counter()
     counts = perceive(experts_choice=expert_choice(weights, client.scheduler.address))
     wall = time.perf_counter() - started
+    orchestration = sum(after - orchestration.get(pid, 0.0) for pid, after in orchestrator_cpu(workers).items())
     cpu = sum(after - cpu[worker] for worker, after in client.run(worker_cpu).items())
     assert counts["done"] > 0 and counts["failed"] == 0 and counts["skipped"] == 0, counts
     with db.session_scope(database_url) as session:
         runs = list(session.scalars(select(ExpertRun)))
         inside = sum((r.finished_at - r.started_at).total_seconds() for r in runs)
         span = (max(r.finished_at for r in runs) - min(r.started_at for r in runs)).total_seconds()
-    return {"wall": wall, "inside": inside, "span": span, "cpu": cpu, "clips": counts["done"]}
+    return {"wall": wall, "inside": inside, "span": span, "cpu": cpu, "orchestration": orchestration, **counts}
 
 
 def load() -> str:
@@ -279,7 +298,7 @@ def main() -> None:
             r = results[workers]
             print(
                 f"{workers} worker(s): {r['wall']:.1f} s wall, {r['inside']:.1f} s inside expert runs, "
-                f"{r['cpu']:.1f} CPU s in the workers, {r['clips']} clips ({load()})"
+                f"{r['cpu']:.1f} CPU s in the workers, {r['done']} clips ({load()})"
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -297,11 +316,15 @@ def main() -> None:
     )
     busy = one["inside"] / one["wall"], two["inside"] / (2 * two["wall"])
     print(f"workers busy: {busy[0]:.0%} of the wall with 1, {busy[1]:.0%} with 2")
-    per_task = (one["span"] - one["inside"]) / max(one["clips"] - 1, 1)
+    per_task = (one["span"] - one["inside"]) / max(one["done"] - 1, 1)
     fixed = one["wall"] - one["span"]
     print(
         f"orchestration overhead (1 worker): {per_task:.2f} s per task between expert runs, {fixed:.1f} s per flow "
         f"run (start to first expert run, last to end); {(one['wall'] - one['inside']) / one['wall']:.0%} of the wall"
+    )
+    print(
+        f"orchestration CPU s per clip (the flow's process, Prefect's server, Dask's scheduler and nannies): "
+        f"{one['orchestration'] / one['done']:.3f} with 1 worker, {two['orchestration'] / two['done']:.3f} with 2"
     )
     print(f"{load()} after")
 

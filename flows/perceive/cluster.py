@@ -9,7 +9,8 @@ run at scale; `local:N` starts one for a single run.
 Each task asks for one `GPU` resource, and a worker offers as many as it has devices (one per worker is the
 usual layout: a worker per GPU, pinned with CUDA_VISIBLE_DEVICES). Models are cached per process
 (model.experts.loading), and a worker process outlives its tasks, so a worker loads each model once; it also
-keeps the memory torch frees (flows/perceive/worker_memory.py: Dask's default made every tensor a fresh mmap).
+keeps the memory torch frees (flows/perceive/worker_memory.py: Dask's default made every tensor a fresh mmap)
+and stops Dask's statistical profiler (flows/perceive/worker_profile.py: 100 stack walks a second of the expert).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def submitting(address: str, task: Any, parameters: Callable[[Any], dict]) -> It
     from prefect_dask import DaskTaskRunner
 
     from flows.perceive.worker_memory import KeepFreedMemory
+    from flows.perceive.worker_profile import NoProfiler
 
     # Tasks run under the settings of the flow that submits them: name its API (Prefect's temporary server too),
     # or each worker would start a temporary server of its own
@@ -77,6 +79,7 @@ def submitting(address: str, task: Any, parameters: Callable[[Any], dict]) -> It
             raise ClusterError(f"no Dask scheduler answers at {address}: {error}") from None
         check_workers(client, address)
         client.register_plugin(KeepFreedMemory(), name=KeepFreedMemory.name)
+        client.register_plugin(NoProfiler(), name=NoProfiler.name)
         yield lambda unit: runner.submit(task, parameters(unit)).result
 
 

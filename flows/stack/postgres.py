@@ -3,6 +3,7 @@ one login and three databases: the data, Prefect's and Label Studio's."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -102,9 +103,12 @@ def _reachable(conninfo: str, marker: Path) -> None:
         cluster = _local_cluster(url)
         if cluster is None:
             raise StackError(f"PostgreSQL at {masked(conninfo)} does not answer: {reason}") from None
-    subprocess.run(["pg_ctlcluster", *cluster, "start"], check=True, capture_output=True)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(" ".join(cluster))
+    started = subprocess.run(["pg_ctlcluster", *cluster, "start"], capture_output=True, text=True, check=False)
+    if started.returncode == 0:  # ours to stop on `down`; one a concurrent `up` started is not
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(" ".join(cluster))
+    elif _cluster_state(cluster) != "online":
+        raise StackError(f"PostgreSQL cluster {' '.join(cluster)} did not start: {_why(started.stderr)}")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -115,16 +119,30 @@ def _reachable(conninfo: str, marker: Path) -> None:
     raise StackError(f"PostgreSQL cluster {' '.join(cluster)} was started but does not answer at {masked(conninfo)}")
 
 
+def _why(output: str) -> str:
+    """What the server said when `pg_ctlcluster start` failed, on one line (its last line when it said nothing)."""
+    said = [m.group(1) for m in re.finditer(r"\[\d+\] (?:LOG|FATAL|ERROR|PANIC):\s+(.*)", output)]
+    return "; ".join(said) or (output.strip().splitlines() or ["(no output)"])[-1]
+
+
 def _local_cluster(url: URL) -> tuple[str, str] | None:
     """(version, name) of the stopped Debian cluster on this machine that listens on the URL's port, if any."""
     if (url.host or "127.0.0.1") not in LOCAL_HOSTS or shutil.which("pg_lsclusters") is None:
         return None
-    listing = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=False).stdout
-    for line in listing.splitlines():
-        version, name, port, state, *_ = line.split()
-        if int(port) == (url.port or 5432) and state == "down":
+    for version, name, port, state in _clusters():
+        if port == (url.port or 5432) and state == "down":
             return version, name
     return None
+
+
+def _cluster_state(cluster: tuple[str, str]) -> str | None:
+    return next((state for *named, _, state in _clusters() if tuple(named) == cluster), None)
+
+
+def _clusters() -> list[tuple[str, str, int, str]]:
+    """(version, name, port, state) of every Debian cluster on this machine."""
+    listing = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=False).stdout
+    return [(v, n, int(p), state) for v, n, p, state, *_ in (line.split() for line in listing.splitlines())]
 
 
 def _ensure_role(admin: str, role: str, password: str) -> None:

@@ -1,5 +1,6 @@
 """The perceive fan-out on Dask: two worker processes store exactly what a serial run stores, each worker loads a
-model once for all its clips, and a cluster that would write elsewhere or has no GPU slot is refused."""
+model once for all its clips (neither trimming memory nor profiling while it runs them), and a cluster that would
+write elsewhere or has no GPU slot is refused."""
 
 from __future__ import annotations
 
@@ -94,6 +95,12 @@ def test_running_cluster_workers_load_each_model_once(prefect_harness, r4d_env, 
 
     faults = client.run(page_faults_of_reused_buffers)
     assert all(count < 10 * 1024 for count in faults.values()), faults
+
+    # and no longer walk the running task's stack 100 times a second (Dask's statistical profiler)
+    def profiler_callbacks(dask_worker) -> list[str]:
+        return [name for name in dask_worker.periodic_callbacks if name.startswith("profile")]
+
+    assert list(client.run(profiler_callbacks).values()) == [[], []]
 
 
 @pytest.mark.slow
